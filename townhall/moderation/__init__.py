@@ -1,0 +1,1 @@
+"""Moderation: a pipeline of checks that turns a submission into a decision, run locally."""

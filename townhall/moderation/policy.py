@@ -1,0 +1,91 @@
+"""A site's content policy: what the checks hold, reject or nudge. Stored as JSON per site, with
+per-thread overrides; validated by msgspec so a bad update is a clear 4xx, never a broken site."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    premoderation: bool = False
+    """Hold every comment for review."""
+    banned_words: list[str] = msgspec.field(default_factory=list)
+    """Words or patterns (``*`` wildcard) that reject a comment."""
+    suspect_words: list[str] = msgspec.field(default_factory=list)
+    """Words or patterns that hold a comment for review."""
+    max_links: int = 2
+    """More links than this holds a comment."""
+    link_allowlist: list[str] = msgspec.field(default_factory=list)
+    """Domains whose links never count against a comment."""
+    link_blocklist: list[str] = msgspec.field(default_factory=list)
+    """Domains whose links reject a comment."""
+    hold_new_author_links: bool = True
+    """Hold links from readers with no approved comment yet."""
+    first_time_hold: int = 0
+    """Hold a reader's comments until this many were approved (0: off)."""
+    rate_burst: int = 5
+    """Comments one reader (or address) may post per minute."""
+    rate_sustained: int = 30
+    """Comments one reader (or address) may post per hour."""
+    thread_rate: int = 120
+    """Comments one thread accepts per minute from everybody (flood guard)."""
+    duplicate_window_minutes: int = 60
+    """Near-duplicate text from the same reader within this window is rejected as spam."""
+    toxicity_nudge: float | None = 0.5
+    """Model score from which the reader is asked to reconsider (None: off)."""
+    toxicity_hold: float | None = 0.7
+    """Model score from which a comment is held (None: off)."""
+    toxicity_reject: float | None = None
+    """Model score from which a comment is rejected (None: off, the default)."""
+    flags_to_hold: int = 3
+    """Distinct reader flags that put a published comment back in the queue."""
+    checks: list[str] | None = None
+    """Names of the checks to run (None: all registered checks)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return msgspec.to_builtins(self)  # type: ignore[no-any-return]
+
+
+class PolicyError(ValueError):
+    pass
+
+
+def _validate(policy: Policy) -> Policy:
+    for name in ("toxicity_nudge", "toxicity_hold", "toxicity_reject"):
+        value = getattr(policy, name)
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise PolicyError(f"{name} must be between 0 and 1, or null to switch it off")
+    for name in (
+        "max_links",
+        "first_time_hold",
+        "rate_burst",
+        "rate_sustained",
+        "thread_rate",
+        "duplicate_window_minutes",
+        "flags_to_hold",
+    ):
+        if getattr(policy, name) < 0:
+            raise PolicyError(f"{name} must not be negative")
+    return policy
+
+
+def parse_policy(data: dict[str, Any] | None) -> Policy:
+    try:
+        return _validate(msgspec.convert(data or {}, Policy))
+    except msgspec.ValidationError as exc:
+        raise PolicyError(str(exc)) from None
+
+
+def merge_policy(site_policy: dict[str, Any], thread_policy: dict[str, Any] | None) -> Policy:
+    """The policy in force for a thread: the site's, with the thread's overrides on top."""
+    merged = dict(site_policy or {})
+    merged.update(thread_policy or {})
+    return parse_policy(merged)
+
+
+def update_policy(current: dict[str, Any], changes: dict[str, Any]) -> Policy:
+    merged = dict(current or {})
+    merged.update(changes)
+    return parse_policy(merged)

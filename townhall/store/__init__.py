@@ -1,0 +1,1 @@
+"""Storage: schema, migrations and queries over SQLite and PostgreSQL (SQLAlchemy Core)."""

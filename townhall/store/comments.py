@@ -1,0 +1,169 @@
+"""Queries on comments, votes and flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from townhall.store.schema import comments, flags, moderation_log, votes
+from townhall.types import CommentStatus
+
+# What a thread listing needs; the Markdown source, email and hashes stay in the database.
+LISTING_COLUMNS = (
+    comments.c.id,
+    comments.c.parent_id,
+    comments.c.depth,
+    comments.c.status,
+    comments.c.shadow,
+    comments.c.author_name,
+    comments.c.author_website,
+    comments.c.html,
+    comments.c.created_at,
+    comments.c.edited_at,
+    comments.c.likes,
+    comments.c.dislikes,
+    comments.c.reader_id,
+)
+
+
+def insert_comment(conn: Connection, **values: Any) -> int:
+    result = conn.execute(insert(comments).values(**values))
+    assert result.inserted_primary_key is not None
+    return int(result.inserted_primary_key[0])
+
+
+def comment_by_id(conn: Connection, comment_id: int) -> RowMapping | None:
+    return conn.execute(select(comments).where(comments.c.id == comment_id)).mappings().first()
+
+
+def listing_rows(conn: Connection, thread_id: int) -> list[RowMapping]:
+    return list(
+        conn.execute(
+            select(*LISTING_COLUMNS)
+            .where(comments.c.thread_id == thread_id)
+            .order_by(comments.c.created_at, comments.c.id)
+        ).mappings()
+    )
+
+
+def reader_has_hidden(conn: Connection, thread_id: int, reader_id: str) -> bool:
+    """Whether this reader has comments in the thread that only they may see."""
+    row = conn.execute(
+        select(comments.c.id)
+        .where(
+            comments.c.reader_id == reader_id,
+            comments.c.thread_id == thread_id,
+            or_(
+                comments.c.status == CommentStatus.PENDING,
+                and_(comments.c.status == CommentStatus.SPAM, comments.c.shadow.is_(True)),
+            ),
+        )
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+def update_comment(conn: Connection, comment_id: int, **values: Any) -> None:
+    conn.execute(update(comments).where(comments.c.id == comment_id).values(**values))
+
+
+def has_children(conn: Connection, comment_id: int) -> bool:
+    return (
+        conn.execute(
+            select(comments.c.id).where(comments.c.parent_id == comment_id).limit(1)
+        ).first()
+        is not None
+    )
+
+
+def set_vote(
+    conn: Connection, comment_id: int, voter: str, value: int, now: dt.datetime
+) -> tuple[int, int]:
+    """Record (or withdraw, with 0) one reader's vote and return the new likes and dislikes."""
+    conn.execute(votes.delete().where(votes.c.comment_id == comment_id, votes.c.voter == voter))
+    if value:
+        conn.execute(
+            insert(votes).values(comment_id=comment_id, voter=voter, value=value, created_at=now)
+        )
+    likes, dislikes = conn.execute(
+        select(
+            func.count().filter(votes.c.value > 0),
+            func.count().filter(votes.c.value < 0),
+        ).where(votes.c.comment_id == comment_id)
+    ).one()
+    update_comment(conn, comment_id, likes=int(likes), dislikes=int(dislikes))
+    return int(likes), int(dislikes)
+
+
+def add_flag(
+    conn: Connection,
+    comment_id: int,
+    flagger: str,
+    reason: str,
+    note: str | None,
+    now: dt.datetime,
+) -> int | None:
+    """Store a flag; returns the comment's new flag count, or None if this reader flagged it."""
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(flags).values(
+                    comment_id=comment_id,
+                    flagger=flagger,
+                    reason=reason,
+                    note=note,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        return None
+    conn.execute(
+        update(comments)
+        .where(comments.c.id == comment_id)
+        .values(flag_count=comments.c.flag_count + 1)
+    )
+    return int(
+        conn.execute(select(comments.c.flag_count).where(comments.c.id == comment_id)).scalar_one()
+    )
+
+
+def log_action(
+    conn: Connection,
+    *,
+    site_id: int | None,
+    actor: str,
+    action: str,
+    now: dt.datetime,
+    thread_id: int | None = None,
+    comment_id: int | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        insert(moderation_log).values(
+            site_id=site_id,
+            thread_id=thread_id,
+            comment_id=comment_id,
+            actor=actor,
+            action=action,
+            reason=reason[:1000],
+            details=details,
+            created_at=now,
+        )
+    )
+
+
+def visible_child_count(conn: Connection, comment_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).where(
+                comments.c.parent_id == comment_id,
+                comments.c.status.in_(
+                    [CommentStatus.PUBLISHED, CommentStatus.DELETED, CommentStatus.REMOVED]
+                ),
+            )
+        ).scalar_one()
+    )
