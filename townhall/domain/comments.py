@@ -32,6 +32,7 @@ from townhall.domain.views import AuthorView, CommentView, rfc3339
 from townhall.moderation.pipeline import CheckContext, Decision, Submission, moderate
 from townhall.moderation.policy import merge_policy
 from townhall.store import comments as comment_store
+from townhall.store import sites as site_store
 from townhall.store import threads as thread_store
 from townhall.types import CommentStatus, FlagReason, Verdict
 
@@ -287,14 +288,24 @@ def _announce(services: Services, site: Site, thread: Thread, comment_id: int | 
     )
 
 
-def _authorised(services: Services, comment_id: Any, token: str | None) -> tuple[Any, Site, Thread]:
-    """The comment, its site and thread, after checking the edit token; else 401/404."""
+def _load(services: Services, comment_id: Any) -> tuple[Any, Site, Thread]:
     cid = _parse_id(comment_id, "id")
     with services.db.read() as conn:
         row = comment_store.comment_by_id(conn, cid)
         thread_row = thread_store.thread_by_id(conn, row["thread_id"]) if row else None
-    if row is None or thread_row is None:
+        site_row = site_store.site_by_id(conn, thread_row["site_id"]) if thread_row else None
+    if row is None or thread_row is None or site_row is None:
         raise NotFound(f"comment {cid} does not exist", field="id")
+    return row, Site.from_row(site_row), Thread.from_row(thread_row)
+
+
+def site_of_comment(services: Services, comment_id: Any) -> Site:
+    return _load(services, comment_id)[1]
+
+
+def _authorised(services: Services, comment_id: Any, token: str | None) -> tuple[Any, Site, Thread]:
+    """The comment, its site and thread, after checking the edit token; else 401/404."""
+    row, site, thread = _load(services, comment_id)
     expected = row["edit_token_hash"]
     if not token or not expected or not hmac.compare_digest(token_hash(token), expected):
         raise Unauthorized(
@@ -302,14 +313,8 @@ def _authorised(services: Services, comment_id: Any, token: str | None) -> tuple
             field="X-Townhall-Edit-Token",
         )
     if row["status"] in (CommentStatus.DELETED, CommentStatus.REMOVED):
-        raise NotFound(f"comment {cid} was deleted", field="id")
-    thread = Thread.from_row(thread_row)
-    with services.db.read() as conn:
-        from townhall.store import sites as site_store
-
-        site_row = site_store.site_by_id(conn, thread.site_id)
-    assert site_row is not None
-    return row, Site.from_row(site_row), thread
+        raise NotFound(f"comment {row['id']} was deleted", field="id")
+    return row, site, thread
 
 
 def _check_window(site: Site, row: Any, now: dt.datetime) -> None:
@@ -418,18 +423,10 @@ def delete_comment(services: Services, comment_id: Any, token: str | None) -> Co
 
 
 def _visible_comment(services: Services, comment_id: Any) -> tuple[Any, Site, Thread]:
-    cid = _parse_id(comment_id, "id")
-    with services.db.read() as conn:
-        row = comment_store.comment_by_id(conn, cid)
-        thread_row = thread_store.thread_by_id(conn, row["thread_id"]) if row else None
-        from townhall.store import sites as site_store
-
-        site_row = site_store.site_by_id(conn, thread_row["site_id"]) if thread_row else None
-    if row is None or thread_row is None or site_row is None:
-        raise NotFound(f"comment {cid} does not exist", field="id")
+    row, site, thread = _load(services, comment_id)
     if row["status"] != CommentStatus.PUBLISHED:
-        raise NotFound(f"comment {cid} is not visible", field="id")
-    return row, Site.from_row(site_row), Thread.from_row(thread_row)
+        raise NotFound(f"comment {row['id']} is not visible", field="id")
+    return row, site, thread
 
 
 def vote(services: Services, comment_id: Any, value: Any, reader: Reader) -> tuple[int, int]:

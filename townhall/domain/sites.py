@@ -175,6 +175,7 @@ class SiteCache:
         self.db = db
         self.ttl = ttl
         self._entries: dict[str, tuple[float, Site]] = {}
+        self._origins: tuple[float, frozenset[str]] | None = None
         self._lock = threading.Lock()
 
     def get(self, key: str) -> Site:
@@ -187,8 +188,19 @@ class SiteCache:
             self._entries[key] = (now, site)
         return site
 
+    def all_origins(self) -> frozenset[str]:
+        """Every origin any site allows (for CORS preflights, which name no site)."""
+        now = time.monotonic()
+        cached = self._origins
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        origins = frozenset(o for site in list_sites(self.db) for o in site.origins)
+        self._origins = (now, origins)
+        return origins
+
     def forget(self, key: str | None = None) -> None:
         with self._lock:
+            self._origins = None
             if key is None:
                 self._entries.clear()
             else:

@@ -1,0 +1,73 @@
+"""``create_app(settings)``: the one place a townhall application is put together."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from townhall.domain.errors import DomainError
+from townhall.domain.listing import SnapshotCache
+from townhall.domain.services import Services
+from townhall.settings import Settings, ensure_secret
+from townhall.web import errors
+from townhall.web.cors import PreflightMiddleware
+from townhall.web.live import LiveHub
+from townhall.web.metrics import Metrics, MetricsMiddleware
+from townhall.web.openapi import build_document
+from townhall.web.page_cache import PageCache
+from townhall.web.routes import OPERATIONS, routes
+from townhall.web.state import WebState
+
+log = logging.getLogger("townhall")
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
+    settings = ensure_secret(settings)
+    if services is None:
+        if settings.is_sqlite:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        services = Services.from_settings(settings)
+        services.db.migrate()  # a failed migration raises here: the server does not start
+    state = WebState(
+        services=services,
+        pages=PageCache(settings.thread_cache_entries),
+        snapshots=SnapshotCache(max(64, settings.thread_cache_entries // 4)),
+    )
+    metrics = Metrics()
+    hub = LiveHub(state)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        hub.start()
+        try:
+            yield
+        finally:
+            hub.stop()
+
+    app = Starlette(
+        routes=routes(),
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(PreflightMiddleware, sites=services.sites, prefixes=("/api/",)),
+        ],
+        exception_handlers={
+            DomainError: errors.domain_error,
+            HTTPException: errors.http_error,
+            Exception: errors.server_error,
+        },
+        lifespan=lifespan,
+    )
+    document = build_document(OPERATIONS)
+    app.state.townhall = state
+    app.state.metrics = metrics
+    app.state.live = hub
+    app.state.demo = settings.demo
+    app.state.openapi = document
+    app.state.openapi_bytes = msgspec.json.encode(document)
+    return app

@@ -1,0 +1,1 @@
+"""The demo of ``townhall serve --demo``: a site, an article and a heated discussion."""

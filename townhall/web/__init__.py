@@ -1,0 +1,1 @@
+"""The web layer: routes, request parsing, CORS, caching headers, errors to HTTP. No SQL."""

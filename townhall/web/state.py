@@ -1,0 +1,43 @@
+"""What handlers reach through ``request.app.state``, typed in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from townhall.domain.identity import Reader, reader_from_token
+from townhall.domain.listing import SnapshotCache
+from townhall.domain.services import Services
+from townhall.web.page_cache import PageCache
+
+READER_HEADER = "x-townhall-reader"
+EDIT_TOKEN_HEADER = "x-townhall-edit-token"  # noqa: S105 (a header name)
+
+
+@dataclass
+class WebState:
+    services: Services
+    pages: PageCache
+    snapshots: SnapshotCache
+
+
+def web_state(conn: HTTPConnection) -> WebState:
+    state = conn.app.state.townhall
+    assert isinstance(state, WebState)
+    return state
+
+
+def client_ip(conn: HTTPConnection, trust_forwarded: bool) -> str:
+    if trust_forwarded:
+        forwarded = conn.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return conn.client.host if conn.client else "unknown"
+
+
+def reader_of(conn: HTTPConnection, *, mint: bool) -> Reader:
+    state = web_state(conn)
+    settings = state.services.settings
+    ip_hash = state.services.hasher.ip(client_ip(conn, settings.trust_forwarded_for))
+    return reader_from_token(conn.headers.get(READER_HEADER), ip_hash, mint=mint)
