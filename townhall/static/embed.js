@@ -30,7 +30,8 @@
  *   --townhall-font-size     base font size          (16px)
  *   --townhall-text          text colour             (#1f2328 / dark #e6e8eb)
  *   --townhall-muted         secondary text          (#57606a / #a3acb9)
- *   --townhall-bg            widget background       (transparent / #16181d)
+ *   --townhall-bg            widget background       (transparent; #16181d when dark
+ *                            is forced on a page that is not dark)
  *   --townhall-surface       fields and code         (#fff / #1e2128)
  *   --townhall-border        lines                   (#d0d7de / #3d444d)
  *   --townhall-field-border  form field borders      (#808a94 / #768390)
@@ -50,10 +51,11 @@
 --r:var(--townhall-radius,6px);--in:var(--townhall-indent,1.25em);
 font:400 var(--townhall-font-size,16px)/1.55 var(--townhall-font,system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif);
 color:var(--fg);background:var(--bg);padding:1em 0;color-scheme:light;overflow-wrap:anywhere;text-align:start}
-.th.dark{--fg:var(--townhall-text,#e6e8eb);--mut:var(--townhall-muted,#a3acb9);--bg:var(--townhall-bg,#16181d);
+.th.dark{--fg:var(--townhall-text,#e6e8eb);--mut:var(--townhall-muted,#a3acb9);
 --sf:var(--townhall-surface,#1e2128);--bd:var(--townhall-border,#3d444d);--fb:var(--townhall-field-border,#768390);
 --ac:var(--townhall-accent,#7db4ff);--at:var(--townhall-accent-text,#0b1a2e);--er:var(--townhall-danger,#ff8a80);
-color-scheme:dark;padding:1em}
+color-scheme:dark}
+.th.boxed{--bg:var(--townhall-bg,#16181d);padding:1em}
 *,::before,::after{box-sizing:border-box}
 [hidden]{display:none!important}
 h2{font-size:1.45em;line-height:1.2;margin:0 0 .7em;font-weight:700}
@@ -328,22 +330,23 @@ fieldset.box{min-width:0}
     /* ---- theme: the attribute, else the page's own background, else prefers-color-scheme */
     const darkQuery = matchMedia('(prefers-color-scheme: dark)');
     function applyTheme() {
-      let dark = ds.townhallTheme === 'dark';
-      if (ds.townhallTheme !== 'dark' && ds.townhallTheme !== 'light') {
-        dark = darkQuery.matches;
-        for (let n = host; n && n.nodeType === 1; n = n.parentElement) {
-          const m = getComputedStyle(n).backgroundColor.match(/[\d.]+/g);
-          if (m && (m.length < 4 || +m[3] > 0.5)) {
-            dark = 0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2] < 110;
-            break;
-          }
-        }
+      let pageDark = null; // the colour behind the container, when the page paints one
+      for (let n = host; n && n.nodeType === 1 && pageDark === null; n = n.parentElement) {
+        const m = getComputedStyle(n).backgroundColor.match(/[\d.]+/g);
+        if (m && (m.length < 4 || +m[3] > 0.5)) pageDark = 0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2] < 110;
       }
+      const theme = ds.townhallTheme;
+      const dark = theme === 'dark' || (theme !== 'light' && (pageDark ?? darkQuery.matches));
       root.classList.toggle('dark', dark);
+      root.classList.toggle('boxed', dark && !pageDark); // dark text needs its own dark ground
       host.setAttribute('data-townhall-scheme', dark ? 'dark' : 'light');
     }
     applyTheme();
     darkQuery.addEventListener?.('change', applyTheme);
+    // Pages with their own dark-mode switch usually flip a class on <html> or <body>.
+    for (const el of [document.documentElement, document.body]) {
+      new MutationObserver(applyTheme).observe(el, {attributes: true, attributeFilter: ['class', 'style', 'data-theme']});
+    }
 
     let announceTimer;
     function announce(text) {
