@@ -13,6 +13,7 @@ from starlette.responses import Response
 from townhall.domain import comments as comment_domain
 from townhall.domain import threads as thread_domain
 from townhall.domain.errors import InvalidInput
+from townhall.domain.listing import decode_cursor
 from townhall.domain.rendering import render_markdown
 from townhall.domain.sites import Site
 from townhall.domain.views import ThreadPage, ThreadView
@@ -81,6 +82,8 @@ async def list_comments(request: Request) -> Response:
     cursor = _query_one(request, "cursor", required=False) or ""
     if len(cursor) > 512:
         raise InvalidInput("cursor is not one this server gave out", field="cursor")
+    if cursor:
+        decode_cursor(cursor)  # a bad cursor is a 422 even on an empty thread
     reader = reader_of(request, mint=False)
 
     def build() -> tuple[Site, Encoded, bool]:
