@@ -1,0 +1,1 @@
+"""Local toxicity scoring (issue 4)."""

@@ -1,0 +1,309 @@
+"""Training and evaluation of the shipped toxicity model (``townhall moderation train|evaluate``).
+
+``train`` is deterministic: the validation split is a hash of the seed and the text, features are
+hashed with fixed functions, the optimiser is full-batch L-BFGS in plain numpy with sums in a
+fixed order, and the file is written without timestamps. The same data and seed therefore give
+the same bytes, which CI checks against the shipped file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from townhall.moderation.toxicity.datasets import (
+    SOURCE_WEIGHTS,
+    Corpus,
+    test_splits,
+    training_sources,
+    validation_mask,
+)
+from townhall.moderation.toxicity.features import (
+    LEXICON_FEATURES,
+    FeatureConfig,
+    FloatArray,
+    IntArray,
+    extract,
+    tfidf_block,
+)
+from townhall.moderation.toxicity.metrics import precision_recall, roc_auc, threshold_at_fpr
+from townhall.moderation.toxicity.model import ToxicityModel
+from townhall.moderation.toxicity.optimize import CSR, lbfgs, logistic_objective
+
+# False-positive rates on validation negatives that set the recommended thresholds: hold a
+# comment for review when it is about as toxic as the worst 2 % of civil comments, nudge its
+# author ("are you sure?") at the worst 10 %.
+HOLD_FPR = 0.02
+NUDGE_FPR = 0.10
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """Training settings (recorded in the model file)."""
+
+    l2: float = 2e-6
+    l2_lexicon: float = 1e-7
+    min_df: int = 2
+    max_iter: int = 400
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    path: str
+    version: str
+    size_bytes: int
+    rows: dict[str, int]
+    validation_auc: dict[str, float]
+    hold_threshold: float
+    nudge_threshold: float
+    iterations: int
+    converged: bool
+    loss: float
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def format(self) -> str:
+        lines = [
+            f"model    {self.path} ({self.size_bytes / 1e6:.2f} MB, version {self.version})",
+            f"fit      {self.iterations} L-BFGS iterations, loss {self.loss:.5f}, "
+            f"{'converged' if self.converged else 'NOT converged'}, {self.seconds:.0f} s",
+            f"thresholds  hold >= {self.hold_threshold:.2f}   nudge >= {self.nudge_threshold:.2f}",
+            "",
+            f"{'source':<22}{'train rows':>12}{'val AUC':>10}",
+        ]
+        for name, rows in self.rows.items():
+            auc = self.validation_auc.get(name, math.nan)
+            lines.append(f"{name:<22}{rows:>12}{auc:>10.4f}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class SplitMetrics:
+    split: str
+    rows: int
+    positives: int
+    roc_auc: float
+    precision: float
+    recall: float
+    eval_only: bool
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    model_version: str
+    hold_threshold: float
+    splits: list[SplitMetrics]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def auc(self) -> dict[str, float]:
+        return {s.split: s.roc_auc for s in self.splits}
+
+    def format(self) -> str:
+        lines = [
+            f"model {self.model_version}; precision/recall at hold threshold "
+            f"{self.hold_threshold:.2f}",
+            "",
+            f"{'split':<24}{'rows':>7}{'toxic':>7}{'ROC-AUC':>9}{'precision':>11}{'recall':>8}",
+        ]
+        for s in self.splits:
+            mark = "  (eval only)" if s.eval_only else ""
+            lines.append(
+                f"{s.split:<24}{s.rows:>7}{s.positives:>7}{s.roc_auc:>9.4f}"
+                f"{s.precision:>11.3f}{s.recall:>8.3f}{mark}"
+            )
+        return "\n".join(lines)
+
+
+# -- features → matrix ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Raw:
+    word: IntArray
+    char: IntArray
+    lexicon: FloatArray
+
+
+def _featurize(texts: Sequence[str], config: FeatureConfig) -> list[_Raw]:
+    out = []
+    for text in texts:
+        raw = extract(text, config)
+        out.append(_Raw(raw.word, raw.char, raw.lexicon))
+    return out
+
+
+def _idf(raws: Sequence[_Raw], config: FeatureConfig, min_df: int) -> FloatArray:
+    """Smoothed IDF per bucket, 0 for buckets seen in fewer than ``min_df`` documents."""
+    df_word = np.bincount(
+        np.concatenate([np.unique(r.word) for r in raws]), minlength=config.word_size
+    )
+    df_char = np.bincount(
+        np.concatenate([np.unique(r.char) for r in raws]), minlength=config.char_size
+    )
+    df = np.concatenate((df_word, df_char)).astype(np.float64)
+    idf = np.log((1.0 + len(raws)) / (1.0 + df)) + 1.0
+    idf[df < min_df] = 0.0
+    # the model file stores float16: train on exactly what will be scored
+    return idf.astype(np.float16).astype(np.float64)
+
+
+def _design(raws: Sequence[_Raw], idf: FloatArray, config: FeatureConfig) -> CSR:
+    """Rows: [word TF-IDF | char TF-IDF | lexicon | bias 1]."""
+    w = config.word_size
+    lex_offset = w + config.char_size
+    bias_col = config.n_features
+    lex_cols = np.arange(lex_offset, lex_offset + len(LEXICON_FEATURES))
+    idf_word, idf_char = idf[:w], idf[w:]
+    indices: list[IntArray] = []
+    data: list[FloatArray] = []
+    lengths = np.zeros(len(raws), dtype=np.int64)
+    for i, raw in enumerate(raws):
+        wu, wv, _ = tfidf_block(raw.word, idf_word)
+        cu, cv, _ = tfidf_block(raw.char, idf_char)
+        lex_nz = raw.lexicon != 0
+        row_idx = np.concatenate((wu, cu + w, lex_cols[lex_nz], [bias_col]))
+        row_val = np.concatenate((wv, cv, raw.lexicon[lex_nz], [1.0]))
+        keep = row_val != 0
+        indices.append(row_idx[keep])
+        data.append(row_val[keep])
+        lengths[i] = int(keep.sum())
+    indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    return CSR(
+        indptr=indptr,
+        indices=np.concatenate(indices).astype(np.int32),
+        data=np.concatenate(data),
+        n_cols=config.n_features + 1,
+    )
+
+
+def _sample_weights(corpora: Sequence[Corpus]) -> FloatArray:
+    """Each source gets its share of the loss, split equally between its two classes."""
+    parts = []
+    for corpus in corpora:
+        share = SOURCE_WEIGHTS.get(corpus.name, 0.25)
+        y = corpus.labels
+        n_pos = max(int(y.sum()), 1)
+        n_neg = max(len(y) - int(y.sum()), 1)
+        parts.append(np.where(y == 1, share / (2 * n_pos), share / (2 * n_neg)))
+    return np.concatenate(parts)
+
+
+# -- train / evaluate ------------------------------------------------------------------------
+
+
+def fit(
+    corpora: Sequence[Corpus], hyper: Hyper
+) -> tuple[FloatArray, FloatArray, float, dict[str, Any]]:
+    """Fit on ``corpora``; returns (idf, weights, bias, fit info)."""
+    config = hyper.features
+    texts = [t for c in corpora for t in c.texts]
+    y = np.concatenate([c.labels for c in corpora]).astype(np.float64)
+    raws = _featurize(texts, config)
+    idf = _idf(raws, config, hyper.min_df)
+    x = _design(raws, idf, config)
+    l2 = np.full(x.n_cols, hyper.l2)
+    l2[config.word_size + config.char_size : config.n_features] = hyper.l2_lexicon
+    l2[-1] = 0.0  # bias
+    objective = logistic_objective(x, y, _sample_weights(corpora), l2)
+    result = lbfgs(objective, np.zeros(x.n_cols), max_iter=hyper.max_iter)
+    weights = result.weights[:-1].astype(np.float16).astype(np.float64)
+    info = {
+        "iterations": result.iterations,
+        "converged": result.converged,
+        "loss": result.loss,
+        "nnz": len(x.data),
+    }
+    return idf, weights, float(result.weights[-1]), info
+
+
+def train(
+    data_dir: Path, out_path: Path, *, seed: int = 42, hyper: Hyper | None = None
+) -> TrainReport:
+    """Train on ``data_dir/train`` and write the model file to ``out_path``."""
+    began = time.perf_counter()
+    hyper = hyper or Hyper()
+    sources = training_sources(Path(data_dir))
+    fit_parts: list[Corpus] = []
+    val_parts: list[Corpus] = []
+    for corpus in sources:
+        held = validation_mask(corpus.texts, seed)
+        fit_parts.append(corpus.subset(~held))
+        val_parts.append(corpus.subset(held))
+    idf, weights, bias, info = fit(fit_parts, hyper)
+
+    meta: dict[str, Any] = {
+        "trained_on": {c.name: len(c) for c in fit_parts},
+        "hyper": {"l2": hyper.l2, "l2_lexicon": hyper.l2_lexicon, "min_df": hyper.min_df},
+        "lexicon_features": list(LEXICON_FEATURES),
+        "seed": seed,
+    }
+    # thresholds come from the validation rows, scored by the quantised model as shipped
+    draft = ToxicityModel(hyper.features, idf, weights, bias, meta, "draft")
+    val_scores = {c.name: np.array([draft.score(t) for t in c.texts]) for c in val_parts}
+    labels = np.concatenate([c.labels for c in val_parts])
+    scores = np.concatenate([val_scores[c.name] for c in val_parts])
+    hold = threshold_at_fpr(labels, scores, HOLD_FPR)
+    nudge = min(hold, threshold_at_fpr(labels, scores, NUDGE_FPR))
+    meta["thresholds"] = {"hold": hold, "nudge": nudge}
+
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    blob = ToxicityModel.write(out_path, hyper.features, idf, weights, bias, meta)
+    model = ToxicityModel.load(out_path)
+    return TrainReport(
+        path=str(out_path),
+        version=model.version,
+        size_bytes=len(blob),
+        rows={c.name: len(c) for c in fit_parts},
+        validation_auc={c.name: roc_auc(c.labels, val_scores[c.name]) for c in val_parts if len(c)},
+        hold_threshold=hold,
+        nudge_threshold=nudge,
+        iterations=int(info["iterations"]),
+        converged=bool(info["converged"]),
+        loss=float(info["loss"]),
+        seconds=time.perf_counter() - began,
+    )
+
+
+def evaluate(model: ToxicityModel, data_dir: Path) -> EvalReport:
+    """ROC-AUC, precision and recall (at the hold threshold) on every held-out split."""
+    hold = float(model.meta.get("thresholds", {}).get("hold", 0.5))
+    splits = []
+    for corpus in test_splits(Path(data_dir)):
+        scores = np.array([model.score(t) for t in corpus.texts])
+        precision, recall = precision_recall(corpus.labels, scores, hold)
+        splits.append(
+            SplitMetrics(
+                split=corpus.name,
+                rows=len(corpus),
+                positives=int(corpus.labels.sum()),
+                roc_auc=roc_auc(corpus.labels, scores),
+                precision=precision,
+                recall=recall,
+                eval_only=not (Path(data_dir) / "test" / f"{corpus.name}.csv").exists(),
+            )
+        )
+    return EvalReport(model_version=model.version, hold_threshold=hold, splits=splits)
+
+
+def write_metrics(report: EvalReport, path: Path) -> None:
+    """Record evaluation figures next to the model (tests check they never drop)."""
+    payload = {
+        "model_version": report.model_version,
+        "hold_threshold": report.hold_threshold,
+        "roc_auc": {s.split: round(s.roc_auc, 4) for s in report.splits},
+        "splits": [asdict(s) for s in report.splits],
+    }
+    Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
