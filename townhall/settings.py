@@ -78,7 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
     ),
     Setting("smtp_host", "", "SMTP server for notification mail. Empty: no mail."),
-    Setting("smtp_port", 25, "SMTP port.", int),
+    Setting("smtp_port", 25, "Port of the SMTP server.", int),
     Setting("mail_from", "townhall@localhost", "Sender address of notification mail."),
     Setting("redis_url", "", "Optional Redis URL for rate limits shared between nodes."),
     Setting("log_level", "info", "Log level: debug, info, warning or error."),
