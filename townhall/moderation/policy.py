@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from townhall.moderation.normalise import literal_length
+
 
 class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     premoderation: bool = False
@@ -33,6 +35,9 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Comments one thread accepts per minute from everybody (flood guard)."""
     duplicate_window_minutes: int = 60
     """Near-duplicate text from the same reader within this window is rejected as spam."""
+    flood_window_minutes: int = 10
+    """Near-duplicate text from different readers in one thread within this window is held
+    (a copy-and-paste campaign; 0: off)."""
     toxicity_nudge: float | None = 0.5
     """Model score from which the reader is asked to reconsider (None: off)."""
     toxicity_hold: float | None = 0.7
@@ -64,10 +69,18 @@ def _validate(policy: Policy) -> Policy:
         "rate_sustained",
         "thread_rate",
         "duplicate_window_minutes",
+        "flood_window_minutes",
         "flags_to_hold",
     ):
         if getattr(policy, name) < 0:
             raise PolicyError(f"{name} must not be negative")
+    for name in ("banned_words", "suspect_words"):
+        for pattern in getattr(policy, name):
+            # A pattern like "*" or "a*" would match nearly every comment.
+            if literal_length(pattern) < 2:
+                raise PolicyError(
+                    f"{name}: {pattern!r} needs at least two letters or digits besides '*'"
+                )
     return policy
 
 
