@@ -111,6 +111,9 @@ def make_test_settings(tmp_path: Path, database_url: str, **more: Any) -> Settin
             "data_dir": tmp_path,
             "database_url": database_url,
             "secret_key": "test-secret-key-0123456789",
+            # Request limits are off unless a test turns them on (tests post fast from one IP).
+            "rate_limit_reads": 0,
+            "rate_limit_writes": 0,
             **more,
         },
     )

@@ -21,6 +21,7 @@ from townhall.web.live import LiveHub
 from townhall.web.metrics import Metrics, MetricsMiddleware
 from townhall.web.openapi import build_document
 from townhall.web.page_cache import PageCache
+from townhall.web.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
 from townhall.web.routes import OPERATIONS, routes
 from townhall.web.state import WebState
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     )
     metrics = Metrics()
     hub = LiveHub(state)
+    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -49,12 +51,20 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
             yield
         finally:
             hub.stop()
+            await counter.close()
 
     app = Starlette(
         routes=routes(),
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
-            Middleware(PreflightMiddleware, sites=services.sites, prefixes=("/api/",)),
+            Middleware(
+                RateLimitMiddleware,
+                reads_per_minute=settings.rate_limit_reads,
+                writes_per_minute=settings.rate_limit_writes,
+                counter=counter,
+                trust_forwarded=settings.trust_forwarded_for,
+            ),
+            Middleware(PreflightMiddleware, sites=services.sites, prefixes=("/api/", "/isso/")),
         ],
         exception_handlers={
             DomainError: errors.domain_error,

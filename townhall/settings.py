@@ -80,7 +80,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp_host", "", "SMTP server for notification mail. Empty: no mail."),
     Setting("smtp_port", 25, "Port of the SMTP server.", int),
     Setting("mail_from", "townhall@localhost", "Sender address of notification mail."),
-    Setting("redis_url", "", "Optional Redis URL for rate limits shared between nodes."),
+    Setting(
+        "rate_limit_reads",
+        1200,
+        "Read requests one address may make per minute (0: no limit).",
+        int,
+    ),
+    Setting(
+        "rate_limit_writes",
+        120,
+        "Write requests (post, edit, vote, flag) one address may make per minute (0: no limit).",
+        int,
+    ),
+    Setting(
+        "redis_url",
+        "",
+        "Redis URL (redis://host:6379/0) to share request rate limits between nodes. "
+        "Empty: each process counts on its own.",
+    ),
     Setting("log_level", "info", "Log level: debug, info, warning or error."),
 )
 
@@ -129,6 +146,8 @@ class Settings:
     smtp_host: str = ""
     smtp_port: int = 25
     mail_from: str = "townhall@localhost"
+    rate_limit_reads: int = 1200
+    rate_limit_writes: int = 120
     redis_url: str = ""
     log_level: str = "info"
     demo: bool = False

@@ -1,0 +1,104 @@
+"""Request rate limits per address, counted in memory or in a real Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import app_client, comment_body, make_test_settings
+from townhall.domain.services import Services
+from townhall.domain.sites import create_site
+
+REDIS_URL = os.environ.get("TOWNHALL_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def redis_reason() -> str | None:
+    try:
+        import redis
+
+        redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        return f"Redis not reachable at {REDIS_URL}: {exc}"
+    return None
+
+
+@pytest.fixture(params=["memory", "redis"])
+def counter_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "memory":
+        return ""
+    reason = redis_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the Redis tests: {reason}")
+        pytest.skip(reason)
+    return REDIS_URL
+
+
+async def test_a_flooding_address_gets_429_and_others_do_not(
+    tmp_path: Path, counter_url: str
+) -> None:
+    settings = make_test_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path}/t.db",
+        rate_limit_writes=30,
+        rate_limit_reads=60,
+        redis_url=counter_url,
+        # a fresh secret per run keeps Redis keys of earlier runs out of the way
+        secret_key=uuid.uuid4().hex,
+    )
+    services = Services.from_settings(settings)
+    services.db.migrate()
+    create_site(
+        services.db,
+        key="news",
+        name="News",
+        origins=["https://news.example"],
+        policy={"rate_burst": 1000, "rate_sustained": 1000, "thread_rate": 0},
+    )
+    async with app_client(settings, services) as client:
+        # the ASGI transport reports one client address; X-Forwarded-For is ignored by default
+        responses = [
+            await client.post("/api/v1/comments", json=comment_body(f"flood {i} {uuid.uuid4()}"))
+            for i in range(8)
+        ]
+        codes = [r.status_code for r in responses]
+        assert codes == [201] * 5 + [429] * 3
+        limited = responses[-1]
+        assert int(limited.headers["retry-after"]) >= 1
+        assert "too many writes" in limited.json()["error"]["message"]
+        reads = [
+            (
+                await client.get("/api/v1/comments", params={"site": "news", "thread": "/x"})
+            ).status_code
+            for _ in range(12)
+        ]
+        assert reads.count(200) == 10 and reads[-1] == 429
+    services.db.dispose()
+
+
+async def test_limits_are_per_address_behind_a_trusted_proxy(tmp_path: Path) -> None:
+    settings = make_test_settings(
+        tmp_path, f"sqlite:///{tmp_path}/t.db", rate_limit_reads=60, trust_forwarded_for=True
+    )
+    services = Services.from_settings(settings)
+    services.db.migrate()
+    create_site(services.db, key="news", name="News", origins=["https://news.example"])
+    params = {"site": "news", "thread": "/x"}
+    async with app_client(settings, services) as client:
+        flood = [
+            (
+                await client.get(
+                    "/api/v1/comments", params=params, headers={"X-Forwarded-For": "198.51.100.1"}
+                )
+            ).status_code
+            for _ in range(15)
+        ]
+        assert 429 in flood
+        other = await client.get(
+            "/api/v1/comments", params=params, headers={"X-Forwarded-For": "198.51.100.2"}
+        )
+        assert other.status_code == 200
+    services.db.dispose()
