@@ -65,6 +65,20 @@ class History(Protocol):
         self, *, thread_id: int, reader_id: str | None, ip_hash: str | None, since: dt.datetime
     ) -> list[str]: ...
 
+    def recent_posts(
+        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
+    ) -> list[tuple[int, str | None, str]]:
+        """(thread id, reader id, text) of this reader's (or address's) comments since
+        ``since`` in any thread, newest first, at most 50."""
+        ...
+
+    def thread_texts(
+        self, thread_id: int, since: dt.datetime
+    ) -> list[tuple[str | None, str | None, str]]:
+        """(reader id, IP hash, text) of the thread's comments since ``since``, newest
+        first, at most 200."""
+        ...
+
     def active_ban(
         self,
         site_id: int,

@@ -38,9 +38,11 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     flood_window_minutes: int = 10
     """Near-duplicate text from different readers in one thread within this window is held
     (a copy-and-paste campaign; 0: off)."""
-    toxicity_nudge: float | None = 0.5
+    # The defaults are the model's recommended thresholds (toxicity.DEFAULT_NUDGE_THRESHOLD and
+    # DEFAULT_HOLD_THRESHOLD); tests/moderation/test_checks.py keeps them in step.
+    toxicity_nudge: float | None = 0.3
     """Model score from which the reader is asked to reconsider (None: off)."""
-    toxicity_hold: float | None = 0.7
+    toxicity_hold: float | None = 0.5
     """Model score from which a comment is held (None: off)."""
     toxicity_reject: float | None = None
     """Model score from which a comment is rejected (None: off, the default)."""

@@ -76,6 +76,37 @@ class SqlHistory:
         with self.db.read() as conn:
             return [row[0] for row in conn.execute(query)]
 
+    def recent_posts(
+        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
+    ) -> list[tuple[int, str | None, str]]:
+        who = []
+        if reader_id:
+            who.append(comments.c.reader_id == reader_id)
+        if ip_hash:
+            who.append(comments.c.ip_hash == ip_hash)
+        if not who:
+            return []
+        query = (
+            select(comments.c.thread_id, comments.c.reader_id, comments.c.text)
+            .where(or_(*who), comments.c.created_at >= since)
+            .order_by(comments.c.id.desc())
+            .limit(50)
+        )
+        with self.db.read() as conn:
+            return [(row[0], row[1], row[2]) for row in conn.execute(query)]
+
+    def thread_texts(
+        self, thread_id: int, since: dt.datetime
+    ) -> list[tuple[str | None, str | None, str]]:
+        query = (
+            select(comments.c.reader_id, comments.c.ip_hash, comments.c.text)
+            .where(comments.c.thread_id == thread_id, comments.c.created_at >= since)
+            .order_by(comments.c.id.desc())
+            .limit(200)
+        )
+        with self.db.read() as conn:
+            return [(row[0], row[1], row[2]) for row in conn.execute(query)]
+
     def active_ban(
         self,
         site_id: int,

@@ -1,0 +1,132 @@
+"""Duplicate and near-duplicate text: the same reader repeating themselves is spam (reject);
+different readers posting the same text into one thread is a flood (hold).
+
+Texts are compared after folding (case, punctuation, accents, look-alike letters and spacing
+do not matter) and without Markdown quotes (a reply quoting the comment it answers is not a
+copy). "Near" is a Jaccard similarity of character 4-gram sets of at least
+:data:`NEAR_DUPLICATE`: a changed word or two in a paragraph still counts, a different
+sentence does not. Very short texts ("Thanks!", "+1") are compared only for equality, and only
+with the same reader's earlier comments in the same thread (a double submit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+
+from townhall.moderation.normalise import fold
+from townhall.moderation.pipeline import CheckContext, CheckResult, Submission, registry
+from townhall.types import Verdict
+
+NEAR_DUPLICATE = 0.85  # the same reader: one changed word in a sentence or two
+FLOOD_SIMILARITY = 0.9  # different readers: short opposite opinions ("should not resign")
+# differ by a word, so readers who merely agree in similar words need a closer match
+MIN_WORDS = 6  # shorter texts are compared for equality only, within one thread
+SHINGLE = 4
+_QUOTE = re.compile(r"^[ \t]{0,3}>.*$", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key(text: str) -> tuple[str, int]:
+    """The folded words of the author's own text (quotes removed) and how many there are."""
+    f = fold(_QUOTE.sub("", text))
+    return f.stream, len(f.tokens)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shingles(stream: str) -> frozenset[int]:
+    if len(stream) <= SHINGLE:
+        return frozenset({hash(stream)})
+    return frozenset(hash(stream[i : i + SHINGLE]) for i in range(len(stream) - SHINGLE + 1))
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of two texts' folded 4-gram sets (1.0: the same words)."""
+    ka, kb = _key(a)[0], _key(b)[0]
+    if ka == kb:
+        return 1.0
+    return _jaccard(ka, kb)
+
+
+def _jaccard(ka: str, kb: str) -> float:
+    short, long = sorted((len(ka), len(kb)))
+    if not long or short / long < NEAR_DUPLICATE:
+        return 0.0  # the sets' sizes alone rule it out (|A∩B|/|A∪B| <= |A|/|B|)
+    sa, sb = _shingles(ka), _shingles(kb)
+    return len(sa & sb) / len(sa | sb)
+
+
+def _best(stream: str, others: list[str]) -> float:
+    best = 0.0
+    for other in others:
+        ko = _key(other)[0]
+        score = 1.0 if ko == stream else _jaccard(stream, ko)
+        if score > best:
+            best = score
+            if best == 1.0:
+                break
+    return best
+
+
+@registry.register("duplicate")
+def duplicate(sub: Submission, ctx: CheckContext) -> CheckResult | None:
+    if sub.is_edit:
+        return None  # the comment's own earlier text is in the history
+    stream, words = _key(sub.text)
+    if not stream:
+        return None  # nothing but a quote: nothing of the author's own to compare
+    policy = ctx.policy
+    if policy.duplicate_window_minutes > 0:
+        result = _same_reader(sub, ctx, stream, words)
+        if result is not None:
+            return result
+    if policy.flood_window_minutes > 0 and sub.thread_id is not None and words >= MIN_WORDS:
+        return _flood(sub, ctx, stream)
+    return None
+
+
+def _same_reader(sub: Submission, ctx: CheckContext, stream: str, words: int) -> CheckResult | None:
+    since = sub.now - dt.timedelta(minutes=ctx.policy.duplicate_window_minutes)
+    posts = ctx.history.recent_posts(reader_id=sub.reader_id, ip_hash=sub.ip_hash, since=since)
+    if words < MIN_WORDS:
+        # "Thanks!" on two articles is fine; twice under one article is a double submit.
+        mine = [
+            text
+            for thread_id, reader_id, text in posts
+            if thread_id == sub.thread_id and reader_id == sub.reader_id and sub.reader_id
+        ]
+        score = 1.0 if any(_key(t)[0] == stream for t in mine) else 0.0
+    else:
+        score = _best(stream, [text for _thread, _reader, text in posts])
+    if score < NEAR_DUPLICATE:
+        return None
+    same = "the same text" if score == 1.0 else "nearly the same text"
+    return CheckResult(
+        "duplicate",
+        Verdict.REJECT,
+        f"The author posted {same} in the last {ctx.policy.duplicate_window_minutes} minutes.",
+        score=score,
+        spam=True,
+    )
+
+
+def _flood(sub: Submission, ctx: CheckContext, stream: str) -> CheckResult | None:
+    assert sub.thread_id is not None
+    since = sub.now - dt.timedelta(minutes=ctx.policy.flood_window_minutes)
+    others = [
+        text
+        for reader_id, ip_hash, text in ctx.history.thread_texts(sub.thread_id, since)
+        if not (sub.reader_id and reader_id == sub.reader_id)
+        and not (sub.ip_hash and ip_hash == sub.ip_hash)
+    ]
+    score = _best(stream, others)
+    if score < FLOOD_SIMILARITY:
+        return None
+    return CheckResult(
+        "flood",
+        Verdict.HOLD,
+        "Another reader posted nearly the same text in this thread in the last "
+        f"{ctx.policy.flood_window_minutes} minutes.",
+        score=score,
+    )
