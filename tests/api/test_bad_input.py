@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.test_posting import THREAD, listing, post
+from tests.api.test_posting import listing, post
 from tests.conftest import comment_body
 
 
@@ -32,16 +32,24 @@ def assert_error(r: httpx.Response, status: int, field: str | None = None) -> di
         ({"site": "news", "thread": "", "text": "hi"}, "thread"),
         ({"site": "news", "thread": "/x" * 300, "text": "hi"}, "thread"),
         ({"site": "news", "thread": "/x", "text": "hi", "author": {"name": 3}}, "author.name"),
-        ({"site": "news", "thread": "/x", "text": "hi", "author": {"name": "n" * 81}},
-         "author.name"),
-        ({"site": "news", "thread": "/x", "text": "hi", "author": {"email": "nope"}},
-         "author.email"),
-        ({"site": "news", "thread": "/x", "text": "hi", "author": {"website": "ftp://x"}},
-         "author.website"),
+        (
+            {"site": "news", "thread": "/x", "text": "hi", "author": {"name": "n" * 81}},
+            "author.name",
+        ),
+        (
+            {"site": "news", "thread": "/x", "text": "hi", "author": {"email": "nope"}},
+            "author.email",
+        ),
+        (
+            {"site": "news", "thread": "/x", "text": "hi", "author": {"website": "ftp://x"}},
+            "author.website",
+        ),
         ({"site": "news", "thread": "/x", "text": "hi", "parent_id": "abc"}, "parent_id"),
         ({"site": "news", "thread": "/x", "text": "hi", "parent_id": "999999"}, "parent_id"),
-        ({"site": "news", "thread": "/x", "text": "hi", "thread_url": "https://evil.example/x"},
-         "thread_url"),
+        (
+            {"site": "news", "thread": "/x", "text": "hi", "thread_url": "https://evil.example/x"},
+            "thread_url",
+        ),
         ({"site": "news", "thread": "/x", "text": "hi", "confirm": "yes"}, "confirm"),
     ],
 )
@@ -136,9 +144,7 @@ async def test_closed_thread_refuses_comments(client: httpx.AsyncClient, service
     assert (await listing(client))["thread"]["closed"] is True
 
 
-async def test_rate_limit_answers_429_with_retry_after(
-    client: httpx.AsyncClient, services
-) -> None:
+async def test_rate_limit_answers_429_with_retry_after(client: httpx.AsyncClient, services) -> None:
     from townhall.domain.sites import update_site
 
     update_site(services.db, "news", policy_changes={"rate_burst": 3})

@@ -11,8 +11,11 @@ from tests.conftest import ORIGIN, comment_body
 async def test_preflight_allows_only_known_origins(client: httpx.AsyncClient) -> None:
     ok = await client.options(
         "/api/v1/comments",
-        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert ok.status_code == 204
     assert ok.headers["access-control-allow-origin"] == ORIGIN
@@ -36,7 +39,8 @@ async def test_writes_from_other_origins_are_refused(client: httpx.AsyncClient) 
     assert ok.headers["access-control-allow-origin"] == ORIGIN
     cid = ok.json()["comment"]["id"]
     vote = await client.post(
-        f"/api/v1/comments/{cid}/vote", json={"value": 1},
+        f"/api/v1/comments/{cid}/vote",
+        json={"value": 1},
         headers={"Origin": "https://evil.example"},
     )
     assert vote.status_code == 403
@@ -58,8 +62,9 @@ async def test_no_reader_response_contains_an_email_or_ip(client: httpx.AsyncCli
     bodies: list[str] = []
     posted = await client.post(
         "/api/v1/comments",
-        json=comment_body("mine", author={"name": "S", "email": email,
-                                          "website": "https://s.example"}),
+        json=comment_body(
+            "mine", author={"name": "S", "email": email, "website": "https://s.example"}
+        ),
         headers={"X-Forwarded-For": "203.0.113.9"},
     )
     bodies.append(posted.text)
@@ -68,15 +73,15 @@ async def test_no_reader_response_contains_an_email_or_ip(client: httpx.AsyncCli
     bodies.append(str(reply))
     for params in (THREAD, {**THREAD, "sort": "top"}):
         bodies.append((await client.get("/api/v1/comments", params=params)).text)
+    bodies.append((await client.post(f"/api/v1/comments/{cid}/vote", json={"value": 1})).text)
     bodies.append(
-        (await client.post(f"/api/v1/comments/{cid}/vote", json={"value": 1})).text
-    )
-    bodies.append(
-        (await client.get("/api/v1/counts", params={"site": "news", "thread": THREAD["thread"]}))
-        .text
+        (
+            await client.get("/api/v1/counts", params={"site": "news", "thread": THREAD["thread"]})
+        ).text
     )
     edited = await client.patch(
-        f"/api/v1/comments/{cid}", json={"text": "edited"},
+        f"/api/v1/comments/{cid}",
+        json={"text": "edited"},
         headers={"X-Townhall-Edit-Token": posted.json()["edit_token"]},
     )
     bodies.append(edited.text)

@@ -25,8 +25,12 @@ def free_port() -> int:
 
 def townhall(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "townhall", *args], env=env, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, "-m", "townhall", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -34,10 +38,13 @@ class ServerProcess:
     def __init__(self, env: dict[str, str], *extra: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile(mode="w+")
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in stop())
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "townhall", "serve", "--port", str(self.port), *extra],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT, text=True,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -95,8 +102,16 @@ def test_site_commands(env: dict[str, str]) -> None:
     dup = townhall("site", "add", "ok", "--name", "OK", env=env)
     assert dup.returncode != 0 and "exists already" in dup.stderr
     upd = townhall(
-        "site", "update", "ok", "--add-origin", "https://a.example:8443", "--edit-window", "5",
-        "--policy", "premoderation=true", env=env,
+        "site",
+        "update",
+        "ok",
+        "--add-origin",
+        "https://a.example:8443",
+        "--edit-window",
+        "5",
+        "--policy",
+        "premoderation=true",
+        env=env,
     )
     assert upd.returncode == 0, upd.stderr
     listed = townhall("site", "list", env=env).stdout
@@ -143,8 +158,13 @@ async def test_operational_routes(live_server: LiveServer) -> None:
         assert "townhall_http_requests_total" in metrics.text
         doc = (await c.get("/api/openapi.json")).json()
         assert doc["openapi"].startswith("3.")
-        for path in ("/api/v1/comments", "/api/v1/comments/{id}", "/api/v1/counts",
-                     "/api/v1/preview", "/api/v1/comments/{id}/vote"):
+        for path in (
+            "/api/v1/comments",
+            "/api/v1/comments/{id}",
+            "/api/v1/counts",
+            "/api/v1/preview",
+            "/api/v1/comments/{id}/vote",
+        ):
             assert path in doc["paths"]
         docs = await c.get("/api/docs")
         assert "POST /api/v1/comments" in docs.text
