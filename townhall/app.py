@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
@@ -15,6 +16,7 @@ from townhall.domain.errors import DomainError
 from townhall.domain.listing import SnapshotCache
 from townhall.domain.services import Services
 from townhall.settings import Settings, ensure_secret
+from townhall.store.relay import PgRelay
 from townhall.web import errors
 from townhall.web.cors import PreflightMiddleware
 from townhall.web.live import LiveHub
@@ -44,13 +46,19 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     hub = LiveHub(state)
     counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
 
+    relay = None if settings.is_sqlite else PgRelay(settings.resolved_database_url, services.events)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         hub.start()
+        if relay is not None:
+            await run_in_threadpool(relay.start)
         try:
             yield
         finally:
             hub.stop()
+            if relay is not None:
+                await run_in_threadpool(relay.stop)
             await counter.close()
 
     app = Starlette(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -180,6 +181,7 @@ async def test_live_updates_arrive_over_sse(live_server: LiveServer) -> None:
         assert (await anext(lines)).startswith("retry:")
         await c.post("/api/v1/comments", json=comment_body("live!"))
         data = ""
-        while not data.startswith("data:"):
-            data = await anext(lines)
+        async with asyncio.timeout(10):
+            while not data.startswith("data:"):
+                data = await anext(lines)
         assert '"type":"comment"' in data and "live!" in data and '"count":1' in data
