@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from starlette.middleware import Middleware
 
 from townhall.domain.errors import DomainError
 from townhall.domain.listing import SnapshotCache
+from townhall.domain.privacy import erase_expired_ip_hashes
 from townhall.domain.services import Services
 from townhall.settings import Settings, ensure_secret
 from townhall.store.relay import PgRelay
@@ -28,6 +30,7 @@ from townhall.web.routes import OPERATIONS, routes
 from townhall.web.state import WebState
 
 log = logging.getLogger("townhall")
+HOUSEKEEPING_SECONDS = 3600
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
@@ -48,14 +51,26 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
 
     relay = None if settings.is_sqlite else PgRelay(settings.resolved_database_url, services.events)
 
+    async def housekeeping() -> None:
+        while True:
+            try:
+                erased = await run_in_threadpool(erase_expired_ip_hashes, services)
+                if erased:
+                    log.info("erased %d expired IP hashes", erased)
+            except Exception:
+                log.exception("housekeeping failed; retrying in an hour")
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        chores = asyncio.create_task(housekeeping())
         hub.start()
         if relay is not None:
             await run_in_threadpool(relay.start)
         try:
             yield
         finally:
+            chores.cancel()
             hub.stop()
             if relay is not None:
                 await run_in_threadpool(relay.stop)

@@ -167,3 +167,13 @@ def visible_child_count(conn: Connection, comment_id: int) -> int:
             )
         ).scalar_one()
     )
+
+
+def erase_ip_hashes(conn: Connection, before: dt.datetime) -> int:
+    """Forget which address posted comments older than ``before``; returns how many."""
+    result = conn.execute(
+        update(comments)
+        .where(comments.c.created_at < before, comments.c.ip_hash.is_not(None))
+        .values(ip_hash=None)
+    )
+    return int(result.rowcount or 0)
