@@ -157,6 +157,9 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Sessions carry this number; bumping it (password change, sign out everywhere) ends them.
+    Column("session_version", Integer, nullable=False, default=1, server_default="1"),
+    Column("last_login_at", UTCDateTime, nullable=True),
 )
 
 user_sites = Table(
@@ -164,6 +167,20 @@ user_sites = Table(
     metadata,
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("site_id", Integer, ForeignKey("sites.id"), primary_key=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token
+    Column("created_by", String(320), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_api_tokens_user", "user_id"),
 )
 
 moderation_log = Table(
