@@ -147,7 +147,7 @@ def test_more_links_than_allowed_hold(svc: Services) -> None:
     assert one.status is CommentStatus.PUBLISHED
     two = post(svc, "Sources: https://a.org/x and example.com/y", reader(2))
     assert two.status is CommentStatus.PENDING
-    assert results(two)["links"].reason == "Has 2 links; more than 1 are held for review."
+    assert results(two)["links"].reason == "Has 2 links; more than 1 is held for review."
 
 
 def test_blocked_domains_reject_as_spam_including_subdomains(svc: Services) -> None:

@@ -133,7 +133,8 @@ def links(sub: Submission, ctx: CheckContext) -> CheckResult | None:
         return CheckResult(
             "links",
             Verdict.HOLD,
-            f"Has {len(counted)} links; more than {policy.max_links} are held for review.",
+            f"Has {len(counted)} link{'s' if len(counted) != 1 else ''}; more than "
+            f"{policy.max_links} {'are' if policy.max_links != 1 else 'is'} held for review.",
             details=details,
         )
     if counted and policy.hold_new_author_links:

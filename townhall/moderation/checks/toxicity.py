@@ -34,8 +34,8 @@ def load_model() -> ToxicityModel | None:
     try:
         module = importlib.import_module("townhall.moderation.toxicity")
         model: ToxicityModel = module.default_model()
-    except (ImportError, AttributeError, OSError):
-        log.warning("toxicity model unavailable: the toxicity check is skipped", exc_info=True)
+    except (ImportError, AttributeError, OSError) as exc:
+        log.warning("toxicity model unavailable (%s): the toxicity check is skipped", exc)
         return None
     return model
 
