@@ -47,6 +47,7 @@ class Snapshot:
     nodes: dict[int, Node]
     visible_status: dict[int, str]  # status shown: published, pending, deleted, removed
     depth: dict[int, int]
+    hidden_readers: frozenset[str] = frozenset()  # readers with comments only they may see
     _orders: dict[Sort, list[int]] = field(default_factory=dict)
     _positions: dict[Sort, dict[int, int]] = field(default_factory=dict)
     _subtrees: dict[int, list[int]] = field(default_factory=dict)
@@ -152,7 +153,20 @@ def build_snapshot(rows: Iterable[Any], *, reader_id: str | None = None) -> Snap
         cid, d = stack.pop()
         depth[cid] = d
         stack.extend((child, d + 1) for child in children.get(cid, ()))
-    return Snapshot(top=top, children=children, nodes=nodes, visible_status=shown, depth=depth)
+    hidden_readers = frozenset(
+        n.reader_id
+        for n in nodes.values()
+        if n.reader_id
+        and (n.status is CommentStatus.PENDING or (n.status is CommentStatus.SPAM and n.shadow))
+    )
+    return Snapshot(
+        top=top,
+        children=children,
+        nodes=nodes,
+        visible_status=shown,
+        depth=depth,
+        hidden_readers=hidden_readers,
+    )
 
 
 # -- cursors -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from townhall.domain.events import EventBus
 from townhall.domain.identity import Hasher
 from townhall.domain.sites import SiteCache
+from townhall.domain.threads import ThreadIndex
 from townhall.settings import Settings
 from townhall.store.database import Database
 from townhall.store.history import SqlHistory
@@ -22,10 +23,13 @@ class Services:
     events: EventBus = field(default_factory=lambda: EventBus())
     sites: SiteCache = field(init=False)
     history: SqlHistory = field(init=False)
+    threads: ThreadIndex = field(init=False)
 
     def __post_init__(self) -> None:
         self.sites = SiteCache(self.db)
         self.history = SqlHistory(self.db)
+        self.threads = ThreadIndex(self.db)
+        self.events.subscribe(self.threads.forget)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

@@ -178,6 +178,13 @@ class SiteCache:
         self._origins: tuple[float, frozenset[str]] | None = None
         self._lock = threading.Lock()
 
+    def peek(self, key: str) -> Site | None:
+        """The site if it is cached and fresh, without touching the database."""
+        entry = self._entries.get(key)
+        if entry is not None and time.monotonic() - entry[0] < self.ttl:
+            return entry[1]
+        return None
+
     def get(self, key: str) -> Site:
         now = time.monotonic()
         entry = self._entries.get(key)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from townhall.domain.errors import InvalidInput
+from townhall.domain.events import ThreadChanged
 from townhall.domain.listing import Page, Snapshot, SnapshotCache, build_snapshot, cut_page
 from townhall.domain.sites import Site
 from townhall.domain.views import ThreadView
@@ -87,6 +90,50 @@ def check_page_url(site: Site, url: str | None, field: str = "thread_url") -> st
     return url
 
 
+class ThreadIndex:
+    """Thread rows by site and key, so a cached read needs no database round trip.
+
+    An entry is dropped as soon as this node hears of a change to its thread (local writes,
+    and other nodes' writes over the PostgreSQL relay); ``ttl`` bounds how long a change
+    made where no event reaches us (another process on the same SQLite file, a lost relay
+    connection) can go unseen."""
+
+    def __init__(self, db: Database, ttl: float = 2.0, entries: int = 20000) -> None:
+        self.db = db
+        self.ttl = ttl
+        self.entries = entries
+        self._data: dict[tuple[str, str], tuple[float, Thread | None]] = {}
+        self._lock = threading.Lock()
+
+    def peek(self, site_key: str, key: str) -> Thread | Missing | None:
+        hit = self._data.get((site_key, key))
+        if hit is None or time.monotonic() - hit[0] > self.ttl:
+            return MISSING
+        return hit[1]
+
+    def get(self, site: Site, key: str) -> Thread | None:
+        hit = self.peek(site.key, key)
+        if not isinstance(hit, Missing):
+            return hit
+        thread = find_thread(self.db, site, key)
+        with self._lock:
+            if len(self._data) >= self.entries:
+                self._data.clear()  # rare; a cold cache costs one query per thread
+            self._data[(site.key, key)] = (time.monotonic(), thread)
+        return thread
+
+    def forget(self, event: ThreadChanged) -> None:
+        with self._lock:
+            self._data.pop((event.site_key, event.thread_key), None)
+
+
+class Missing:
+    """Not in the index (as opposed to None: known not to exist)."""
+
+
+MISSING = Missing()
+
+
 def find_thread(db: Database, site: Site, key: str) -> Thread | None:
     with db.read() as conn:
         row = thread_store.thread_by_key(conn, site.id, key)
@@ -113,10 +160,8 @@ def reader_snapshot(
     shadow-banned comments); None when it does not."""
     if reader_id is None:
         return None
-    with db.read() as conn:
-        if not comment_store.reader_has_hidden(conn, thread.id, reader_id):
-            return None
-    load_snapshot(db, cache, thread)
+    if reader_id not in load_snapshot(db, cache, thread).hidden_readers:
+        return None
     hit = cache.get(thread.id, thread.version)
     if hit is None:
         with db.read() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from townhall.store.schema import comments, flags, moderation_log, votes
@@ -47,23 +47,6 @@ def listing_rows(conn: Connection, thread_id: int) -> list[RowMapping]:
             .order_by(comments.c.created_at, comments.c.id)
         ).mappings()
     )
-
-
-def reader_has_hidden(conn: Connection, thread_id: int, reader_id: str) -> bool:
-    """Whether this reader has comments in the thread that only they may see."""
-    row = conn.execute(
-        select(comments.c.id)
-        .where(
-            comments.c.reader_id == reader_id,
-            comments.c.thread_id == thread_id,
-            or_(
-                comments.c.status == CommentStatus.PENDING,
-                and_(comments.c.status == CommentStatus.SPAM, comments.c.shadow.is_(True)),
-            ),
-        )
-        .limit(1)
-    ).first()
-    return row is not None
 
 
 def update_comment(conn: Connection, comment_id: int, **values: Any) -> None:

@@ -8,7 +8,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -53,16 +52,11 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._routes: list[object] | None = None
 
-    def _route_name(self, scope: Scope) -> str:
-        router = scope.get("app")
-        routes = getattr(getattr(router, "router", None), "routes", None) or []
-        for route in routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return str(getattr(route, "path", "other"))
-        return "other"
+    @staticmethod
+    def _route_name(scope: Scope) -> str:
+        route = scope.get("route")  # set by Starlette's router once it matched
+        return str(getattr(route, "path", "other"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
