@@ -122,6 +122,28 @@ class ThreadIndex:
             self._data[(site.key, key)] = (time.monotonic(), thread)
         return thread
 
+    def get_many(self, site: Site, keys: Sequence[str]) -> dict[str, Thread | None]:
+        found: dict[str, Thread | None] = {}
+        wanted = []
+        for key in keys:
+            hit = self.peek(site.key, key)
+            if isinstance(hit, Missing):
+                wanted.append(key)
+            else:
+                found[key] = hit
+        if wanted:
+            with self.db.read() as conn:
+                rows = thread_store.threads_by_keys(conn, site.id, wanted)
+            fetched = {row["key"]: Thread.from_row(row) for row in rows}
+            now = time.monotonic()
+            with self._lock:
+                if len(self._data) + len(wanted) > self.entries:
+                    self._data.clear()
+                for key in wanted:
+                    found[key] = fetched.get(key)
+                    self._data[(site.key, key)] = (now, found[key])
+        return found
+
     def forget(self, event: ThreadChanged) -> None:
         with self._lock:
             self._data.pop((event.site_key, event.thread_key), None)
@@ -175,12 +197,26 @@ def page(snap: Snapshot, *, sort: Sort, limit: int, cursor: str | None, replies_
     return cut_page(snap, sort=sort, limit=limit, cursor=cursor, replies_cap=replies_cap)
 
 
-def counts(db: Database, site: Site, keys: Sequence[str]) -> dict[str, int]:
+def check_count_keys(keys: Sequence[str]) -> list[str]:
     if len(keys) > MAX_COUNT_THREADS:
         raise InvalidInput(
             f"at most {MAX_COUNT_THREADS} threads per request; split the list", field="thread"
         )
-    clean = [check_thread_key(k) for k in keys]
-    with db.read() as conn:
-        found = thread_store.counts_by_key(conn, site.id, clean)
-    return {k: found.get(k, 0) for k in clean}
+    return [check_thread_key(k) for k in keys]
+
+
+def counts(index: ThreadIndex, site: Site, keys: Sequence[str]) -> dict[str, int]:
+    """Visible comments per thread; unknown threads count 0."""
+    found = index.get_many(site, check_count_keys(keys))
+    return {k: (t.count if t is not None else 0) for k, t in found.items()}
+
+
+def cached_counts(index: ThreadIndex, site: Site, keys: Sequence[str]) -> dict[str, int] | None:
+    """The counts if every thread is in the index, without touching the database."""
+    out: dict[str, int] = {}
+    for key in keys:
+        hit = index.peek(site.key, key)
+        if isinstance(hit, Missing):
+            return None
+        out[key] = hit.count if hit is not None else 0
+    return out

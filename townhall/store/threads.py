@@ -73,13 +73,12 @@ def update_thread(conn: Connection, thread_id: int, **values: Any) -> None:
     conn.execute(update(threads).where(threads.c.id == thread_id).values(**values))
 
 
-def counts_by_key(conn: Connection, site_id: int, keys: Sequence[str]) -> dict[str, int]:
-    rows = conn.execute(
-        select(threads.c.key, threads.c.comment_count).where(
-            threads.c.site_id == site_id, threads.c.key.in_(list(keys))
-        )
+def threads_by_keys(conn: Connection, site_id: int, keys: Sequence[str]) -> list[RowMapping]:
+    return list(
+        conn.execute(
+            select(threads).where(threads.c.site_id == site_id, threads.c.key.in_(list(keys)))
+        ).mappings()
     )
-    return {key: int(count) for key, count in rows}
 
 
 def threads_of_site(conn: Connection, site_id: int) -> list[RowMapping]:

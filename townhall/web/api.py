@@ -284,10 +284,16 @@ async def _counts(request: Request, site_key: str | None, keys: list[str]) -> Re
     state = web_state(request)
     if not keys:
         raise InvalidInput("name at least one thread", field="thread")
+    clean = thread_domain.check_count_keys(keys)
+    site = state.services.sites.peek(site_key) if site_key else None
+    if site is not None:
+        cached = thread_domain.cached_counts(state.services.threads, site, clean)
+        if cached is not None:
+            return cors.apply(_json(CountsOut(counts=cached)), request, site)
 
     def count() -> tuple[Site, dict[str, int]]:
         site = _site(request, site_key)
-        return site, thread_domain.counts(state.services.db, site, keys)
+        return site, thread_domain.counts(state.services.threads, site, clean)
 
     site, found = await run_in_threadpool(count)
     return cors.apply(_json(CountsOut(counts=found)), request, site)
