@@ -570,6 +570,7 @@ fieldset.box{min-width:0}
         try { msg = JSON.parse(event.data); } catch { return; }
         if (typeof msg.count === 'number') setCount(msg.count);
         if (msg.type === 'comment' && msg.comment) incoming(msg.comment);
+        if (msg.type === 'remove' && S.byId.has(String(msg.id))) remove(S.byId.get(String(msg.id)));
       };
       source.onerror = () => { // the browser retries by itself unless the server refused
         if (source.readyState === EventSource.CLOSED) setTimeout(listen, 30000);
@@ -632,7 +633,7 @@ fieldset.box{min-width:0}
         t('hint'), S.thread.premoderated ? ' ' + t('premod') : null);
       const preview = h('div', {class: 'body preview', hidden: true, tabindex: '0',
         'aria-label': t('preview'), 'aria-live': 'polite'});
-      const name = h('input', {id: id + 'n', name: 'name', autocomplete: 'name', maxlength: '100'});
+      const name = h('input', {id: id + 'n', name: 'name', autocomplete: 'name'});
       const email = h('input', {id: id + 'e', name: 'email', type: 'email', autocomplete: 'email'});
       const website = h('input', {id: id + 'w', name: 'website', type: 'url', autocomplete: 'url'});
       name.value = store.get('name') || '';
