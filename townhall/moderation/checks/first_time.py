@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from townhall.moderation.checks.authors import approved_count
 from townhall.moderation.pipeline import CheckContext, CheckResult, Submission, registry
 from townhall.types import Verdict
 
@@ -11,7 +12,7 @@ def first_time(sub: Submission, ctx: CheckContext) -> CheckResult | None:
     needed = ctx.policy.first_time_hold
     if needed <= 0 or sub.is_edit:
         return None  # an edit cannot make its author newer than they were
-    approved = ctx.history.approved_count(sub.site_id, sub.reader_id, sub.email_hash)
+    approved = approved_count(sub, ctx)
     if approved >= needed:
         return None
     return CheckResult(

@@ -13,6 +13,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from townhall.moderation.checks.authors import approved_count
 from townhall.moderation.normalise import fold_text
 from townhall.moderation.pipeline import CheckContext, CheckResult, Submission, registry
 from townhall.types import Verdict
@@ -137,15 +138,13 @@ def links(sub: Submission, ctx: CheckContext) -> CheckResult | None:
             f"{policy.max_links} {'are' if policy.max_links != 1 else 'is'} held for review.",
             details=details,
         )
-    if counted and policy.hold_new_author_links:
-        approved = ctx.history.approved_count(sub.site_id, sub.reader_id, sub.email_hash)
-        if approved == 0:
-            return CheckResult(
-                "links",
-                Verdict.HOLD,
-                "Has links, and the author has no approved comment yet.",
-                details=details,
-            )
+    if counted and policy.hold_new_author_links and approved_count(sub, ctx) == 0:
+        return CheckResult(
+            "links",
+            Verdict.HOLD,
+            "Has links, and the author has no approved comment yet.",
+            details=details,
+        )
     return None
 
 
