@@ -301,7 +301,7 @@ fieldset.box{min-width:0}
     const THREAD = ds.townhallThread ||
       (canonical ? new URL(canonical.href, location.href).pathname : location.pathname);
     const TITLE = ds.townhallTitle || document.title;
-    if (!host.style.minHeight) host.style.minHeight = '24rem'; // reserve space: no layout shift
+    if (!host.style.minHeight) host.style.minHeight = '384px'; // reserve space: no layout shift
 
     const shadow = host.attachShadow({mode: 'open'});
     try { // a constructed sheet also works under a strict style-src CSP
