@@ -756,7 +756,7 @@ def update_policy(
             action="update_policy",
             now=now,
             reason=why,
-            details={"changes": changes},
+            details={"changes": {k: v for k, v in policy.to_json().items() if k in changes}},
         )
     services.sites.forget(site)
     return policy
