@@ -29,6 +29,8 @@ from townhall.store.schema import (
     votes,
 )
 
+GLOBAL_BAN_ACTIONS = ("ban", "shadow_ban", "unban")  # domain/moderation.py's log actions
+
 
 class ExportError(Exception):
     """The export cannot be made (unknown site, unwritable file); the message says why."""
@@ -67,10 +69,18 @@ def _queries(site_id: int) -> Iterator[tuple[str, Select[Any]]]:
         .where(or_(bans.c.site_id == site_id, bans.c.site_id.is_(None)))
         .order_by(bans.c.id),
     )
+    # The log of those every-site bans comes along; account changes (also logged without a
+    # site) are not site data and stay out.
     yield (
         "moderation_log",
         select(moderation_log)
-        .where(moderation_log.c.site_id == site_id)
+        .where(
+            or_(
+                moderation_log.c.site_id == site_id,
+                moderation_log.c.site_id.is_(None)
+                & moderation_log.c.action.in_(GLOBAL_BAN_ACTIONS),
+            )
+        )
         .order_by(moderation_log.c.id),
     )
     yield (

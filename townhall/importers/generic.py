@@ -57,13 +57,13 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record]:
             raise UnreadableFile(
                 "this is not Isso's generic JSON: it does not start with a JSON array"
             )
-        count = 0
+        count = 0  # threads that are at least JSON objects
         try:
-            for line in stream.array():
+            for number, line in enumerate(stream.array(), start=1):
                 thread = stream.value()
-                count += 1
+                count += isinstance(thread, dict)
                 ctx.progress(stream.bytes_read)
-                yield from _thread(thread, line, ctx, count)
+                yield from _thread(thread, line, ctx, number)
         except JsonSyntaxError as exc:
             if count == 0:
                 raise UnreadableFile(f"this is not valid JSON: {exc}") from None

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, text
 
+from townhall.domain.sites import SITE_KEY
 from townhall.importers.native import FORMAT, TABLES, VERSION, RowError, decode_row
 from townhall.importers.records import Problem, SkipReason, UnreadableFile
 from townhall.importers.report import ImportReport
@@ -168,6 +169,35 @@ def _reset_sequence(conn: Connection, table: Table) -> None:
     )
 
 
+def _header(handle: Any) -> tuple[dict[str, Any], int]:
+    """The first line, checked: an export of ours, in a version we read."""
+    number = 0
+    for number, raw in enumerate(handle, start=1):
+        line = raw.decode("utf-8", "replace").strip()
+        if not line:
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            data = None
+        if (
+            not isinstance(data, dict)
+            or data.get("type") != "header"
+            or data.get("format") != FORMAT
+        ):
+            raise UnreadableFile(
+                'this is not a townhall export: its first line is not {"type": "header", '
+                '"format": "townhall-export", ...}'
+            )
+        if data.get("version") != VERSION:
+            raise UnreadableFile(
+                f"export format version {data.get('version')!r}: this townhall reads "
+                f"version {VERSION}"
+            )
+        return data, number
+    raise UnreadableFile("the file is empty")
+
+
 def restore_site(
     db: Database,
     path: Path,
@@ -177,32 +207,37 @@ def restore_site(
     progress: Any,
     dry_run: bool = False,
 ) -> None:
+    if site_key is not None and not SITE_KEY.match(site_key):
+        raise UnreadableFile(f"--site {site_key!r} is not a valid site key")
     try:
         handle = path.open("rb")
         size = path.stat().st_size
     except OSError as exc:
         raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from None
-    restorer = _Restorer(db, report, site_key, dry_run)
-    with db.read() as conn:
-        clash = _is_empty(conn)
-    if clash is not None:
-        raise UnreadableFile(
-            "a townhall export is restored into an empty database only (ids are kept), and "
-            f"this one holds {clash}. Create a new database (--database-url) and import there."
-        )
-    progress.phase("restoring", size)
     with handle:
+        header, first = _header(handle)
+        report.site = site_key or str(header.get("site") or "")
+        with db.read() as conn:
+            clash = _is_empty(conn)
+        if clash is not None:
+            raise UnreadableFile(
+                "a townhall export is restored into an empty database only (ids are kept), "
+                f"and this one holds {clash}. Create a new database (--database-url) and "
+                "import there."
+            )
+        restorer = _Restorer(db, report, site_key, dry_run)
+        progress.phase("restoring", size)
         if dry_run:
             with db.engine.connect() as conn:
                 transaction = conn.begin()
                 restorer._dry_conn = conn
                 try:
-                    _read(handle, restorer, report, progress)
+                    _read(handle, first, restorer, report, progress)
                     restorer.finish()
                 finally:
                     transaction.rollback()
         else:
-            _read(handle, restorer, report, progress)
+            _read(handle, first, restorer, report, progress)
             restorer.finish()
     report.extra["restored"] = restorer.counts
     if restorer.unknown_columns:
@@ -214,10 +249,11 @@ def restore_site(
         )
 
 
-def _read(handle: Any, restorer: _Restorer, report: ImportReport, progress: Any) -> None:
-    header_seen = False
+def _read(
+    handle: Any, first: int, restorer: _Restorer, report: ImportReport, progress: Any
+) -> None:
     trailer: dict[str, Any] | None = None
-    for number, raw in enumerate(handle, start=1):
+    for number, raw in enumerate(handle, start=first + 1):
         line = raw.decode("utf-8", "replace").strip()
         if not line:
             continue
@@ -226,27 +262,9 @@ def _read(handle: Any, restorer: _Restorer, report: ImportReport, progress: Any)
         try:
             data = json.loads(line)
         except ValueError as exc:
-            if not header_seen:
-                raise UnreadableFile(
-                    f"this is not a townhall export: line {number}: {exc}"
-                ) from None
             restorer.skip(number, "", f"not valid JSON: {exc}")
             continue
         kind = data.get("type") if isinstance(data, dict) else None
-        if not header_seen:
-            if kind != "header" or data.get("format") != FORMAT:
-                raise UnreadableFile(
-                    'this is not a townhall export: its first line is not {"type": "header", '
-                    '"format": "townhall-export", ...}'
-                )
-            if data.get("version") != VERSION:
-                raise UnreadableFile(
-                    f"export format version {data.get('version')!r}: this townhall reads "
-                    f"version {VERSION}"
-                )
-            header_seen = True
-            report.site = restorer.site_key or str(data.get("site") or "")
-            continue
         if kind == "end":
             trailer = data
             continue
@@ -270,8 +288,6 @@ def _read(handle: Any, restorer: _Restorer, report: ImportReport, progress: Any)
                 values["key"] = restorer.site_key
             restorer.site_id = values["id"]
         restorer.add(number, kind, values)
-    if not header_seen:
-        raise UnreadableFile("the file is empty")
     if restorer.site_id is None:
         report.fatal = "the export holds no site row: nothing was restored"
     if trailer is None:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 from townhall.importers.cleaning import KEY_MAX, URL_MAX
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_DEV_SUFFIXES = (".local", ".localhost", ".test", ".internal", ".lan", ".example", ".invalid")
+_DEV_SUFFIXES = (".local", ".localhost", ".test", ".internal", ".lan")
 
 
 class RemapError(ValueError):

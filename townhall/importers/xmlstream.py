@@ -234,14 +234,21 @@ def _stream(
     parser = _new_parser(target, base_line)
     last_resume = -1
     controls = 0
+    counted_to = 0
     errors = 0
 
     while True:
-        chunk = pending if pending else handle.read(CHUNK)
-        pending = b""
+        if pending:
+            chunk, chunk_at, pending = pending, start, b""
+        else:
+            chunk_at = handle.tell()
+            chunk = handle.read(CHUNK)
         if filter_controls and chunk and _ILLEGAL.search(chunk):
-            controls += len(_ILLEGAL.findall(chunk))
+            # A resumed parser reads some bytes twice; count each character once.
+            fresh = max(0, counted_to - chunk_at)
+            controls += len(_ILLEGAL.findall(chunk, fresh))
             chunk = chunk.translate(_ILLEGAL_TO_SPACE)
+        counted_to = max(counted_to, chunk_at + len(chunk))
         try:
             if chunk:
                 parser.feed(chunk)
