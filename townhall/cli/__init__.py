@@ -9,6 +9,7 @@ from townhall.cli.moderation import moderation_group
 from townhall.cli.server import config_reference, init_command, migrate_command, serve_command
 from townhall.cli.sites import site_group
 from townhall.cli.transfer import export_command, import_command
+from townhall.cli.users import user_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -26,5 +27,6 @@ main.add_command(migrate_command)
 main.add_command(config_reference)
 main.add_command(site_group)
 main.add_command(moderation_group)
+main.add_command(user_group)
 main.add_command(import_command)
 main.add_command(export_command)

@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from townhall.domain.views import ThreadPage
 from townhall.web import api, assets, demo, live, ops
+from townhall.web.admin import admin_routes
+from townhall.web.moderation_api import moderation_api_routes
 from townhall.web.openapi import Operation, Param
 from townhall.web.schemas import (
     CommentOut,
@@ -205,4 +207,6 @@ def routes() -> list[BaseRoute]:
         Route("/static/{path:path}", assets.static_file, methods=["GET"]),
         Route("/", demo.article, methods=["GET"]),
         Route("/listing", demo.listing, methods=["GET"]),
+        *moderation_api_routes(),  # the moderation API, docs/moderators.md
+        Mount("/admin", routes=admin_routes()),  # the moderator pages, docs/moderators.md
     ]
