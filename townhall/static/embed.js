@@ -6,7 +6,8 @@
  *
  * Optional attributes on the script tag: data-townhall-thread (else the canonical URL path),
  * data-townhall-title (else document.title), data-townhall-lang (en, de, fr; else the
- * browser's languages), data-townhall-theme (light | dark | auto).
+ * browser's languages), data-townhall-theme (light | dark | auto), data-townhall-page-size
+ * (top-level comments per page, 1-100; else the server's default).
  * Styling hooks: see the custom properties documented at the top of CSS below.
  */
 (() => {
@@ -19,6 +20,7 @@
   const ds = script.dataset;
   const API = new URL(script.src, location.href).origin + '/api/v1';
   const SITE = ds.townhallSite || '';
+  const PAGE_SIZE = Math.min(100, parseInt(ds.townhallPageSize, 10) || 0);
   const MAX_LEVEL = 3; // four visual levels (0..3); deeper replies are flattened with "replying to"
   const PREFIX = 'townhall:';
 
@@ -64,6 +66,10 @@ a{color:var(--ac)}
 ol{list-style:none;margin:0;padding:0}
 :focus-visible{outline:2px solid var(--ac);outline-offset:2px}
 .sr{position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+/* off-screen discussions skip layout and paint; the items' padding keeps focus rings inside
+   the paint containment that content-visibility brings */
+.list{margin-inline:-.5em}
+.list>li{content-visibility:auto;contain-intrinsic-size:auto 12em;padding-inline:.5em}
 .list>li+li{border-top:1px solid var(--bd)}
 .replies{margin-inline-start:var(--in);padding-inline-start:.9em;border-inline-start:2px solid var(--bd)}
 @container (max-width:30em){.replies{margin-inline-start:.2em;padding-inline-start:.6em}}
@@ -484,7 +490,7 @@ fieldset.box{min-width:0}
     /* ---- loading */
 
     const query = (extra) => '/comments?' + new URLSearchParams({site: SITE, thread: THREAD,
-      sort: S.sort, ...extra});
+      sort: S.sort, ...(PAGE_SIZE > 0 && {limit: PAGE_SIZE}), ...extra});
 
     // Renders a page of comments; returns the first newly shown article (for focus).
     function render(comments) {
@@ -570,7 +576,9 @@ fieldset.box{min-width:0}
         try { msg = JSON.parse(event.data); } catch { return; }
         if (typeof msg.count === 'number') setCount(msg.count);
         if (msg.type === 'comment' && msg.comment) incoming(msg.comment);
-        if (msg.type === 'remove' && S.byId.has(String(msg.id))) remove(S.byId.get(String(msg.id)));
+        const gone = msg.type === 'remove' && S.byId.get(String(msg.id));
+        // The public never saw the reader's own held comment: that is not news to them.
+        if (gone && gone.c.status !== 'pending') remove(gone);
       };
       source.onerror = () => { // the browser retries by itself unless the server refused
         if (source.readyState === EventSource.CLOSED) setTimeout(listen, 30000);
