@@ -48,6 +48,12 @@ class CheckResult:
         return out
 
 
+# A stored comment as the checks that look back see it:
+# (thread id, reader id, IP hash, created at, text). Plain tuples, so the store needs no import
+# from here (imports point down); ``checks.authors.Post`` names the fields.
+PostRow = tuple[int, str | None, str | None, dt.datetime, str]
+
+
 class History(Protocol):
     """What checks may ask about the past; the store answers (SQL lives there, not here)."""
 
@@ -66,17 +72,14 @@ class History(Protocol):
     ) -> list[str]: ...
 
     def recent_posts(
-        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
-    ) -> list[tuple[int, str | None, str]]:
-        """(thread id, reader id, text) of this reader's (or address's) comments since
-        ``since`` in any thread, newest first, at most 50."""
+        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime, limit: int
+    ) -> list[PostRow]:
+        """This reader's (or address's) comments since ``since`` in any thread, newest
+        first, at most ``limit``."""
         ...
 
-    def thread_texts(
-        self, thread_id: int, since: dt.datetime
-    ) -> list[tuple[str | None, str | None, str]]:
-        """(reader id, IP hash, text) of the thread's comments since ``since``, newest
-        first, at most 200."""
+    def thread_posts(self, thread_id: int, since: dt.datetime, limit: int) -> list[PostRow]:
+        """The thread's comments since ``since``, newest first, at most ``limit``."""
         ...
 
     def active_ban(

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from townhall.moderation.pipeline import CheckContext, Submission, moderate
+from townhall.moderation.pipeline import CheckContext, PostRow, Submission, moderate
 from townhall.moderation.policy import Policy
 
 # The built-in checks that depend on the text and the policy alone.
@@ -42,13 +42,11 @@ class _NoHistory:
         return []
 
     def recent_posts(
-        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
-    ) -> list[tuple[int, str | None, str]]:
+        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime, limit: int
+    ) -> list[PostRow]:
         return []
 
-    def thread_texts(
-        self, thread_id: int, since: dt.datetime
-    ) -> list[tuple[str | None, str | None, str]]:
+    def thread_posts(self, thread_id: int, since: dt.datetime, limit: int) -> list[PostRow]:
         return []
 
     def active_ban(

@@ -5,11 +5,42 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from townhall.store.database import Database
 from townhall.store.schema import bans, comments, threads
 from townhall.types import BanKind, CommentStatus
+
+# Built once: the checks ask these for every submission, and building a statement costs more
+# than running it. A NULL reader id or address matches nothing.
+_POST_COLUMNS = (
+    comments.c.thread_id,
+    comments.c.reader_id,
+    comments.c.ip_hash,
+    comments.c.created_at,
+    comments.c.text,
+)
+_RECENT_POSTS = (
+    select(*_POST_COLUMNS)
+    .where(
+        or_(
+            comments.c.reader_id == bindparam("reader_id"),
+            comments.c.ip_hash == bindparam("ip_hash"),
+        ),
+        comments.c.created_at >= bindparam("since"),
+    )
+    .order_by(comments.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_THREAD_POSTS = (
+    select(*_POST_COLUMNS)
+    .where(
+        comments.c.thread_id == bindparam("thread_id"),
+        comments.c.created_at >= bindparam("since"),
+    )
+    .order_by(comments.c.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 class SqlHistory:
@@ -77,35 +108,20 @@ class SqlHistory:
             return [row[0] for row in conn.execute(query)]
 
     def recent_posts(
-        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
-    ) -> list[tuple[int, str | None, str]]:
-        who = []
-        if reader_id:
-            who.append(comments.c.reader_id == reader_id)
-        if ip_hash:
-            who.append(comments.c.ip_hash == ip_hash)
-        if not who:
+        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime, limit: int
+    ) -> list[tuple[int, str | None, str | None, dt.datetime, str]]:
+        if not reader_id and not ip_hash:
             return []
-        query = (
-            select(comments.c.thread_id, comments.c.reader_id, comments.c.text)
-            .where(or_(*who), comments.c.created_at >= since)
-            .order_by(comments.c.id.desc())
-            .limit(50)
-        )
+        params = {"reader_id": reader_id, "ip_hash": ip_hash, "since": since, "limit": limit}
         with self.db.read() as conn:
-            return [(row[0], row[1], row[2]) for row in conn.execute(query)]
+            return [tuple(row) for row in conn.execute(_RECENT_POSTS, params)]
 
-    def thread_texts(
-        self, thread_id: int, since: dt.datetime
-    ) -> list[tuple[str | None, str | None, str]]:
-        query = (
-            select(comments.c.reader_id, comments.c.ip_hash, comments.c.text)
-            .where(comments.c.thread_id == thread_id, comments.c.created_at >= since)
-            .order_by(comments.c.id.desc())
-            .limit(200)
-        )
+    def thread_posts(
+        self, thread_id: int, since: dt.datetime, limit: int
+    ) -> list[tuple[int, str | None, str | None, dt.datetime, str]]:
+        params = {"thread_id": thread_id, "since": since, "limit": limit}
         with self.db.read() as conn:
-            return [(row[0], row[1], row[2]) for row in conn.execute(query)]
+            return [tuple(row) for row in conn.execute(_THREAD_POSTS, params)]
 
     def active_ban(
         self,

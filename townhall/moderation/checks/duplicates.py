@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import re
 
+from townhall.moderation.checks.authors import author_posts, thread_posts
 from townhall.moderation.normalise import fold
 from townhall.moderation.pipeline import CheckContext, CheckResult, Submission, registry
 from townhall.types import Verdict
@@ -88,17 +89,17 @@ def duplicate(sub: Submission, ctx: CheckContext) -> CheckResult | None:
 
 def _same_reader(sub: Submission, ctx: CheckContext, stream: str, words: int) -> CheckResult | None:
     since = sub.now - dt.timedelta(minutes=ctx.policy.duplicate_window_minutes)
-    posts = ctx.history.recent_posts(reader_id=sub.reader_id, ip_hash=sub.ip_hash, since=since)
+    posts = [p for p in author_posts(sub, ctx).posts if p.created_at >= since]
     if words < MIN_WORDS:
         # "Thanks!" on two articles is fine; twice under one article is a double submit.
         mine = [
-            text
-            for thread_id, reader_id, text in posts
-            if thread_id == sub.thread_id and reader_id == sub.reader_id and sub.reader_id
+            p.text
+            for p in posts
+            if p.thread_id == sub.thread_id and sub.reader_id and p.reader_id == sub.reader_id
         ]
         score = 1.0 if any(_key(t)[0] == stream for t in mine) else 0.0
     else:
-        score = _best(stream, [text for _thread, _reader, text in posts])
+        score = _best(stream, [p.text for p in posts])
     if score < NEAR_DUPLICATE:
         return None
     same = "the same text" if score == 1.0 else "nearly the same text"
@@ -115,10 +116,11 @@ def _flood(sub: Submission, ctx: CheckContext, stream: str) -> CheckResult | Non
     assert sub.thread_id is not None
     since = sub.now - dt.timedelta(minutes=ctx.policy.flood_window_minutes)
     others = [
-        text
-        for reader_id, ip_hash, text in ctx.history.thread_texts(sub.thread_id, since)
-        if not (sub.reader_id and reader_id == sub.reader_id)
-        and not (sub.ip_hash and ip_hash == sub.ip_hash)
+        p.text
+        for p in thread_posts(sub, ctx).posts
+        if p.created_at >= since
+        and not (sub.reader_id and p.reader_id == sub.reader_id)
+        and not (sub.ip_hash and p.ip_hash == sub.ip_hash)
     ]
     score = _best(stream, others)
     if score < FLOOD_SIMILARITY:
