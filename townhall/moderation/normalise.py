@@ -5,13 +5,14 @@ Readers who want a word past a filter write it so that a plain search misses it:
 with zero-width characters inside, or with look-alike letters from other scripts (Cyrillic
 ``а``/``е``/``о``). Two steps undo that (issue 4):
 
-1. :func:`fold` maps every character to the lowercase Latin letter it looks like, drops
-   invisible characters and accents, and cuts the result into tokens, remembering where each
-   token came from in the original text (moderators see the span highlighted).
+1. :func:`fold` maps every character to the lowercase Latin letter it looks like and drops
+   invisible characters and accents, remembering where each folded character came from in
+   the original text (moderators see the span highlighted).
 2. :class:`WordMatcher` compiles a word list (``*`` wildcards, multi-word phrases) into one
-   regular expression over the tokens. Each letter of a listed word also accepts its leet
-   stand-ins, a run of mask characters, and any number of repeats; but a match must start and
-   end on a token boundary, so "Scunthorpe", "class" and "assess" stay clean.
+   regular expression over the folded text. Each letter of a listed word also accepts its
+   leet stand-ins, a run of mask characters, and any number of repeats; but a match must be
+   a whole word, so "Scunthorpe", "class" and "assess" stay clean. Words spelled letter by
+   letter are glued back together first.
 
 Both steps are cached: folding per text (the checks of one submission share the result) and
 compiled matchers per word list (a policy's lists compile once per process).
@@ -202,9 +203,13 @@ def _units(pattern: str) -> tuple[_Unit, ...]:
     return tuple(units)
 
 
+def _literal(units: tuple[_Unit, ...]) -> int:
+    return sum(1 for c, _ in units if c not in ("*", " "))
+
+
 def literal_length(pattern: str) -> int:
     """How many letters and digits a pattern has (a pattern needs two to be useful)."""
-    return sum(1 for c, _ in _units(pattern) if c not in ("*", " "))
+    return _literal(_units(pattern))
 
 
 def _unit_regex(unit: _Unit, first: bool) -> str:
@@ -266,7 +271,7 @@ class WordMatcher:
         units = {}
         for p in patterns:
             u = _units(p)
-            if sum(1 for c, _ in u if c not in ("*", " ")) >= 2:
+            if _literal(u) >= 2:
                 units[p] = u
         self.patterns = tuple(units)
         self._each = {p: re.compile(_trie_regex([u])) for p, u in units.items()}
