@@ -22,6 +22,7 @@ from tests.browser.conftest import (
 from tests.browser.helpers import comment, focused_id, open_widget, post, reply
 from tests.conftest import ORIGIN
 from townhall.domain.sites import create_site
+from townhall.types import CommentStatus
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +38,10 @@ def test_demo_article_from_another_origin(
                 "name": "Tom",
                 "parent": 0,
                 "minutes_ago": 200,
+                "website": "https://tom.example/blog",
             },
+            {"text": "Rude", "name": "Troll", "minutes_ago": 150, "status": CommentStatus.REMOVED},
+            {"text": "Still worth an answer", "name": "Uma", "parent": 2, "minutes_ago": 100},
         ]
     )
     html = render_template(
@@ -51,7 +55,7 @@ def test_demo_article_from_another_origin(
     page.goto(host.page("/2026/11/story", html))
     widget = page.locator("#townhall-thread")
     widget.scroll_into_view_if_needed()  # the thread starts loading when it comes near
-    expect(widget.locator("h2")).to_have_text("2 Comments")
+    expect(widget.locator("h2")).to_have_text("3 Comments")
     margaret = widget.locator("article").first
     expect(margaret.locator(".who")).to_have_text("Margaret")
     expect(margaret.locator("strong")).to_have_text("overdue")  # server-rendered Markdown
@@ -59,7 +63,14 @@ def test_demo_article_from_another_origin(
     expect(time).to_have_text("5 hours ago")
     assert re.match(r"\d{4}-\d\d-\d\dT", time.get_attribute("datetime") or "")
     assert time.get_attribute("title")  # absolute time on hover
-    expect(widget.locator("li li article .who")).to_have_text("Tom")  # the reply is nested
+    tom = widget.locator("li li article").first  # the reply is nested
+    link = tom.get_by_role("link", name="Tom")
+    expect(link).to_have_attribute("href", "https://tom.example/blog")
+    expect(link).to_have_attribute("rel", "nofollow ugc noopener")
+    removed = widget.locator(".list > li").nth(1)
+    expect(removed.locator("> article")).to_have_text("Removed by a moderator.")
+    expect(removed.locator("> article")).not_to_contain_text("Troll")
+    expect(removed.locator("li article")).to_contain_text("Still worth an answer")
     assert page.evaluate("location.origin") != api  # really cross-origin
     screenshot(page, "demo-article", widget)
     assert page.errors == []
@@ -305,6 +316,18 @@ def test_live_update_arrives_without_stealing_focus(
     expect(widget.locator("[role=status]")).to_have_text("1 new comment")
     expect(box).to_be_focused()
     expect(box).to_have_value("I am typing")
+    # an edit elsewhere replaces the comment in place
+    posted = r.json()
+    edit = httpx.patch(
+        f"{api}/api/v1/comments/{posted['comment']['id']}",
+        json={"text": "Live reply, *edited*"},
+        headers={"Origin": ORIGIN, "X-Townhall-Edit-Token": posted["edit_token"]},
+    )
+    assert edit.status_code == 200, edit.text
+    expect(widget.locator("em", has_text="edited")).to_be_visible()
+    expect(widget.get_by_text("Live reply from another reader")).to_have_count(0)
+    expect(widget.locator("article")).to_have_count(2)
+    expect(box).to_be_focused()
     assert page.errors == []
 
 
