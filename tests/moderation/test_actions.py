@@ -358,6 +358,9 @@ def test_queue_rows_carry_what_a_moderator_needs(svc: Services) -> None:
     assert checks["suspect_words"]["verdict"] == "hold"
     assert "refund" in checks["suspect_words"]["reason"]
     assert item.flags == [] and page.next_cursor is None
+    assert mod.comment_item(svc, cid.comment.id) == item
+    with pytest.raises(NotFound):
+        mod.comment_item(svc, "777777")
 
 
 def test_queue_filters_and_pages_newest_first(svc: Services) -> None:

@@ -895,6 +895,16 @@ def queue(services: Services, filters: QueueFilter) -> QueuePage:
     return QueuePage(items=items, next_cursor=next_cursor)
 
 
+def comment_item(services: Services, comment_id: Any) -> QueueItem:
+    """One comment with everything the queue shows about it (a link to a single comment)."""
+    cid = _id(comment_id)
+    with services.db.read() as conn:
+        row = store.comment_in_context(conn, cid)
+        if row is None:
+            raise NotFound(f"comment {cid} does not exist", field="id")
+        return _items(services, conn, [row])[0]
+
+
 def _items(services: Services, conn: Any, rows: Sequence[Any]) -> list[QueueItem]:
     flags = store.flags_of(conn, [r["id"] for r in rows])
     counts: dict[tuple[int, tuple[str, str]], dict[str, int]] = {}
