@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 STATIC = Path(__file__).resolve().parents[2] / "townhall" / "static"
-KB = 1024
+KB = 1000  # the stricter reading of "15 KB": holds for KiB too
 
 
 def gzipped(name: str) -> int:

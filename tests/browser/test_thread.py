@@ -461,3 +461,31 @@ def test_no_layout_shift_while_reading_down(
     expect(page.locator("#townhall-thread h2")).to_have_text("8 Comments")
     page.wait_for_timeout(300)
     assert page.evaluate("window.__cls") < 0.01
+
+
+def test_live_updates_catch_up_after_an_outage(
+    new_page: Any, host: HostServer, api: str, seed: Seeder
+) -> None:
+    seed.comments([{"text": "Before the outage"}])
+    page = new_page()
+    down = {"on": True}  # the event stream is unreachable: the EventSource keeps retrying
+    page.route(
+        "**/api/v1/events?**", lambda route: route.abort() if down["on"] else route.fallback()
+    )
+    page.goto(host.page("/article", widget_html(api)))
+    widget = page.locator("#townhall-thread")
+    expect(widget.locator("h2")).to_have_text("1 Comment")
+    body = {
+        "site": "news",
+        "thread": THREAD,
+        "text": "Posted while the stream was down",
+        "author": {"name": "Other"},
+        "thread_url": ORIGIN + THREAD,
+    }
+    assert httpx.post(api + "/api/v1/comments", json=body, headers={"Origin": ORIGIN}).is_success
+    page.wait_for_timeout(500)
+    expect(widget.get_by_text("Posted while the stream was down")).to_have_count(0)
+    down["on"] = False  # the next retry connects, and the widget re-reads the first page
+    expect(widget.get_by_text("Posted while the stream was down")).to_be_visible(timeout=15_000)
+    expect(widget.locator("h2")).to_have_text("2 Comments")
+    expect(widget.locator("[role=status]")).to_have_text("1 new comment")

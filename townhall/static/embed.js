@@ -413,6 +413,9 @@ fieldset.box{min-width:0}
       if (editable(c)) {
         acts.append(h('button', {type: 'button', 'data-act': 'edit'}, t('edit')),
           h('button', {type: 'button', 'data-act': 'delete'}, t('del')));
+        clearTimeout(entry.closes); // re-render without Edit and Delete when the window shuts
+        entry.closes = setTimeout(() => S.byId.get(c.id) === entry && update(entry.c),
+          Date.parse(c.created_at) + (S.thread.edit_window_seconds ?? 900) * 1000 - Date.now() + 500);
       } else if (!pending) {
         acts.append(flags[c.id]
           ? h('button', {type: 'button', 'aria-disabled': 'true'}, t('flagged'))
@@ -580,8 +583,19 @@ fieldset.box{min-width:0}
         // The public never saw the reader's own held comment: that is not news to them.
         if (gone && gone.c.status !== 'pending') remove(gone);
       };
+      let lost = false;
       source.onerror = () => { // the browser retries by itself unless the server refused
+        lost = true;
         if (source.readyState === EventSource.CLOSED) setTimeout(listen, 30000);
+      };
+      source.onopen = async () => { // back after an outage: catch up on what was missed
+        if (!lost) return;
+        lost = false;
+        try {
+          const {data} = await api('GET', query());
+          setCount(data.thread.count);
+          data.comments.forEach(incoming);
+        } catch { /* the next event will do */ }
       };
     }
 
