@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -22,8 +24,15 @@ def _password(password_stdin: bool, *, confirm: bool = True) -> str:
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
 
 
-def _db(config_file: Path | None, data_dir: Path | None, database_url: str | None) -> Database:
-    return open_database(make_settings(config_file, data_dir, database_url))
+@contextmanager
+def _db(
+    config_file: Path | None, data_dir: Path | None, database_url: str | None
+) -> Iterator[Database]:
+    db = open_database(make_settings(config_file, data_dir, database_url))
+    try:
+        yield db
+    finally:
+        db.dispose()  # a command is done with its connections; close them now
 
 
 def _show(user: accounts.User, site_keys: dict[int, str]) -> str:
@@ -70,28 +79,28 @@ def user_create(
     database_url: str | None,
 ) -> None:
     """Create the account EMAIL; it signs in at /admin/login."""
-    db = _db(config_file, data_dir, database_url)
-    password = _password(password_stdin)
-    try:
-        user = accounts.create_user(
-            db, email=email, password=password, role=role, site_keys=list(sites), actor="cli"
-        )
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo("created " + _show(user, _site_keys(db)))
+    with _db(config_file, data_dir, database_url) as db:
+        password = _password(password_stdin)
+        try:
+            user = accounts.create_user(
+                db, email=email, password=password, role=role, site_keys=list(sites), actor="cli"
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo("created " + _show(user, _site_keys(db)))
 
 
 @user_group.command("list")
 @database_options
 def user_list(config_file: Path | None, data_dir: Path | None, database_url: str | None) -> None:
     """List every account with its role and sites."""
-    db = _db(config_file, data_dir, database_url)
-    found = accounts.list_users(db)
-    if not found:
-        click.echo("no accounts yet: `townhall user create EMAIL --role admin`")
-    keys = _site_keys(db)
-    for user in found:
-        click.echo(_show(user, keys))
+    with _db(config_file, data_dir, database_url) as db:
+        found = accounts.list_users(db)
+        if not found:
+            click.echo("no accounts yet: `townhall user create EMAIL --role admin`")
+        keys = _site_keys(db)
+        for user in found:
+            click.echo(_show(user, keys))
 
 
 @user_group.command("password")
@@ -106,13 +115,13 @@ def user_password(
     database_url: str | None,
 ) -> None:
     """Set a new password for EMAIL (a forgotten one); its sessions end and it is unlocked."""
-    db = _db(config_file, data_dir, database_url)
-    try:
-        user = accounts.user_by_email(db, email)
-        accounts.set_password(db, "cli", user.id, _password(password_stdin))
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(f"password changed for {user.email}")
+    with _db(config_file, data_dir, database_url) as db:
+        try:
+            user = accounts.user_by_email(db, email)
+            accounts.set_password(db, "cli", user.id, _password(password_stdin))
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"password changed for {user.email}")
 
 
 @user_group.command("unlock")
@@ -122,12 +131,12 @@ def user_unlock(
     email: str, config_file: Path | None, data_dir: Path | None, database_url: str | None
 ) -> None:
     """Unlock EMAIL after too many wrong passwords."""
-    db = _db(config_file, data_dir, database_url)
-    try:
-        user = accounts.unlock(db, "cli", accounts.user_by_email(db, email).id)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(f"unlocked {user.email}")
+    with _db(config_file, data_dir, database_url) as db:
+        try:
+            user = accounts.unlock(db, "cli", accounts.user_by_email(db, email).id)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"unlocked {user.email}")
 
 
 @user_group.command("token")
@@ -142,10 +151,10 @@ def user_token(
     database_url: str | None,
 ) -> None:
     """Create an API token acting as EMAIL for the moderation API; printed once."""
-    db = _db(config_file, data_dir, database_url)
-    try:
-        user = accounts.user_by_email(db, email)
-        _view, token = accounts.create_token(db, "cli", user.id, name)
-    except DomainError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(token)
+    with _db(config_file, data_dir, database_url) as db:
+        try:
+            user = accounts.user_by_email(db, email)
+            _view, token = accounts.create_token(db, "cli", user.id, name)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(token)

@@ -155,6 +155,11 @@ def _int(request: Request, name: str, default: int | None = None) -> int | None:
     return int(raw)
 
 
+def _limit(request: Request) -> int:
+    found = _int(request, "limit", 50)
+    return 50 if found is None else found
+
+
 def _flag(request: Request, name: str) -> bool:
     raw = (_one(request, name) or "").lower()
     if raw in ("", "0", "false", "no"):
@@ -189,7 +194,7 @@ def queue_filter(request: Request, user: User, status: str | None = None) -> mod
         flagged_only=_flag(request, "flagged"),
         search=_one(request, "q"),
         cursor=_one(request, "cursor"),
-        limit=_int(request, "limit", 50) or 50,
+        limit=_limit(request),
     )
 
 
@@ -287,7 +292,7 @@ async def author(request: Request, user: User) -> Response:
     def run() -> moderation.ReaderHistory:
         accounts.access_comment(services, user, comment_id)
         return moderation.reader_history(
-            services, comment_id, limit=_int(request, "limit", 50) or 50
+            services, comment_id, limit=_limit(request)
         )
 
     return _json(await run_in_threadpool(run))
@@ -439,7 +444,7 @@ def audit_filter(request: Request, user: User) -> moderation.AuditFilter:
         comment_id=comment,
         thread_id=thread,
         cursor=_one(request, "cursor"),
-        limit=_int(request, "limit", 50) or 50,
+        limit=_limit(request),
     )
 
 
