@@ -489,3 +489,29 @@ def test_live_updates_catch_up_after_an_outage(
     expect(widget.get_by_text("Posted while the stream was down")).to_be_visible(timeout=15_000)
     expect(widget.locator("h2")).to_have_text("2 Comments")
     expect(widget.locator("[role=status]")).to_have_text("1 new comment")
+
+
+@pytest.mark.parametrize(
+    ("head", "path", "expected"),
+    [
+        ('<link rel="canonical" href="https://news.example/2026/11/story?utm=x">', "/a?b", THREAD),
+        ("", "/2026/11/story", THREAD),
+    ],
+)
+def test_thread_key_and_title_default_to_the_page(
+    new_page: Any, host: HostServer, api: str, seed: Seeder, head: str, path: str, expected: str
+) -> None:
+    seed.comments([{"text": "Found by the page's own address"}])
+    page = new_page()
+    requests: list[Any] = []
+    page.on("request", lambda r: requests.append(r) if "/api/v1/comments" in r.url else None)
+    html = widget_html(api, thread=None, head=head, title="Page title")
+    page.goto(host.page(path.split("?")[0], html).replace(path.split("?")[0], path))
+    widget = page.locator("#townhall-thread")
+    expect(widget.get_by_text("Found by the page's own address")).to_be_visible()
+    answer = post(widget, "And posted to it")
+    assert answer["status"] == "published"
+    sent = requests[-1].post_data_json
+    assert sent["thread"] == expected
+    assert sent["thread_title"] == "Page title"
+    assert sent["thread_url"] == host.origin + path  # the page itself, without the #hash
