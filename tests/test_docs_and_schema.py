@@ -24,8 +24,10 @@ def test_every_setting_is_a_field_and_documented() -> None:
     assert fields == {s.name for s in SETTINGS}
     for s in SETTINGS:
         assert len(s.help) > 10, s.name
-        assert getattr(Settings(), s.name) == (Path(s.default) if s.name == "data_dir" else
-                                               s.default) or s.secret  # fmt: skip
+        assert (
+            getattr(Settings(), s.name) == (Path(s.default) if s.name == "data_dir" else s.default)
+            or s.secret
+        )
     committed = (ROOT / "docs" / "config.md").read_text()
     assert committed == render_reference(), "run `make reference` to regenerate docs/config.md"
 
@@ -49,7 +51,14 @@ def test_every_api_route_is_in_the_api_docs() -> None:
     for path, method, _op in OPERATIONS:
         assert f"`{method} {path}" in api_doc, f"{method} {path} missing from docs/api.md"
     paths = {getattr(r, "path", "") for r in routes()}
-    for path in ("/api/v1/events", "/metrics", "/api/openapi.json", "/embed.js", "/count.js"):
+    for path in (
+        "/api/v1/events",
+        "/api/v1/unsubscribe",
+        "/metrics",
+        "/api/openapi.json",
+        "/embed.js",
+        "/count.js",
+    ):
         assert path in paths
         assert path in api_doc, f"{path} missing from docs/api.md"
 

@@ -17,6 +17,7 @@ from townhall.domain.errors import DomainError
 from townhall.domain.listing import SnapshotCache
 from townhall.domain.privacy import erase_expired_ip_hashes
 from townhall.domain.services import Services
+from townhall.notify.worker import deliver_due
 from townhall.settings import Settings, ensure_secret
 from townhall.store.relay import PgRelay
 from townhall.web import errors
@@ -31,6 +32,7 @@ from townhall.web.state import WebState
 
 log = logging.getLogger("townhall")
 HOUSEKEEPING_SECONDS = 3600
+OUTBOX_SECONDS = 2.0
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
@@ -61,16 +63,29 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
                 log.exception("housekeeping failed; retrying in an hour")
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
+    base_url = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+
+    async def mail_worker() -> None:
+        while True:
+            try:
+                await run_in_threadpool(deliver_due, services, base_url)
+            except Exception:
+                log.exception("outbox delivery failed; retrying")
+            await asyncio.sleep(OUTBOX_SECONDS)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        chores = asyncio.create_task(housekeeping())
+        chores = [asyncio.create_task(housekeeping())]
+        if settings.smtp_host:
+            chores.append(asyncio.create_task(mail_worker()))
         hub.start()
         if relay is not None:
             await run_in_threadpool(relay.start)
         try:
             yield
         finally:
-            chores.cancel()
+            for chore in chores:
+                chore.cancel()
             hub.stop()
             if relay is not None:
                 await run_in_threadpool(relay.stop)

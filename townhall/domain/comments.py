@@ -31,12 +31,18 @@ from townhall.domain.threads import Thread, check_page_url, check_thread_key
 from townhall.domain.views import AuthorView, CommentView, rfc3339
 from townhall.moderation.pipeline import CheckContext, Decision, Submission, moderate
 from townhall.moderation.policy import merge_policy
+from townhall.notify.replies import queue_reply_notice
 from townhall.store import comments as comment_store
 from townhall.store import sites as site_store
 from townhall.store import threads as thread_store
 from townhall.types import CommentStatus, FlagReason, Verdict
 
-EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}\.[^@\s<>]{1,63}$")
+EMAIL = re.compile(
+    r"^[^@\s<>\x00-\x1f\x7f]{1,64}@[^@\s<>\x00-\x1f\x7f]{1,255}\.[^@\s<>\x00-\x1f\x7f]{1,63}$"
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters RFC 3986 never allows unencoded in a URL (whitespace, controls, "<>`\).
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f\"<>`\\]")
 MAX_DEPTH = 100  # stored depth is unlimited in principle; this guards against abuse
 
 
@@ -52,6 +58,7 @@ class NewComment:
     thread_title: str | None = None
     thread_url: str | None = None
     confirm: bool = False
+    notify_replies: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ def _clean_author(
     services: Services, name: str | None, email: str | None, website: str | None
 ) -> tuple[str, str | None, str | None]:
     limit = services.settings.max_name_chars
-    name = re.sub(r"[\x00-\x1f\x7f]", "", (name or "").strip())
+    name = _CONTROL.sub("", (name or "").strip())
     if len(name) > limit:
         raise InvalidInput(f"name must be at most {limit} characters", field="author.name")
     email = (email or "").strip() or None
@@ -96,8 +103,17 @@ def _clean_author(
     if website is not None:
         if "://" not in website:
             website = "https://" + website
-        parts = urlsplit(website)
-        if parts.scheme not in ("http", "https") or not parts.hostname or len(website) > 2048:
+        try:
+            parts = urlsplit(website)
+            scheme, hostname = parts.scheme, parts.hostname
+        except ValueError:  # urlsplit refuses some hosts (e.g. a bracketed non-IP)
+            scheme, hostname = "", None
+        if (
+            scheme not in ("http", "https")
+            or not hostname
+            or len(website) > 2048
+            or _URL_UNSAFE.search(website)
+        ):
             raise InvalidInput(
                 "website must be an http(s) address like https://example.org",
                 field="author.website",
@@ -147,9 +163,14 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
     name, email, website = _clean_author(
         services, new.author_name, new.author_email, new.author_website
     )
-    title = (new.thread_title or "").strip()[:500]
+    title = _CONTROL.sub("", (new.thread_title or "").strip())[:500]
     url = check_page_url(site, new.thread_url)
     email_hash = services.hasher.email(email) if email else None
+    if new.notify_replies and not email:
+        raise InvalidInput(
+            "give an email address to get mail about replies (it is never shown)",
+            field="author.email",
+        )
     now = _now()
     with services.db.read() as conn:
         thread_row = thread_store.thread_by_key(conn, site.id, key)
@@ -219,9 +240,23 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
             toxicity=decision.toxicity,
             moderation=decision.as_json(),
             edit_token_hash=token_hash(edit_token),
+            notify_replies=new.notify_replies,
         )
         visible = status is CommentStatus.PUBLISHED
         thread_store.bump(conn, row["id"], count_delta=1 if visible else 0, last_comment_at=now)
+        if visible and parent is not None:
+            queue_reply_notice(
+                conn,
+                parent=parent,
+                reply_id=comment_id,
+                reply_author=name,
+                reply_html=html,
+                reply_email_hash=email_hash,
+                reply_reader_id=reader.reader_id,
+                thread_title=row["title"],
+                thread_url=row["url"],
+                now=now,
+            )
         if not visible:
             comment_store.log_action(
                 conn,
@@ -476,3 +511,32 @@ def flag(services: Services, comment_id: Any, reason: Any, note: Any, reader: Re
         after = thread_store.thread_by_id(conn, thread.id)
     if held and after is not None:
         _announce(services, site, Thread.from_row(after), row["id"])
+
+
+@dataclass(frozen=True)
+class OwnComment:
+    """A comment as its author sees it: its Markdown source for their editor, the top-level
+    comment of its conversation, and who wrote it (for clients that draw author avatars)."""
+
+    comment: CommentView
+    text: str
+    site_key: str
+    root_id: str | None
+    reader_id: str | None
+
+
+def access_own_comment(services: Services, comment_id: Any, token: str | None) -> OwnComment:
+    """The comment, only after its edit token checks out (401 otherwise, 404 when it does not
+    exist or was deleted). Used by the Isso-compatible API's edit form (`GET /id/N?plain=1`)."""
+    row, site, _thread = _authorised(services, comment_id, token)
+    status = _public_status(CommentStatus(row["status"]), bool(row["shadow"]))
+    with services.db.read() as conn:
+        replies = comment_store.visible_child_count(conn, row["id"])
+    root = row["root_id"] or row["parent_id"]
+    return OwnComment(
+        comment=comment_view(row, status=status, reply_count=replies),
+        text=row["text"],
+        site_key=site.key,
+        root_id=None if root is None else str(root),
+        reader_id=row["reader_id"],
+    )

@@ -160,3 +160,13 @@ def erase_ip_hashes(conn: Connection, before: dt.datetime) -> int:
         .values(ip_hash=None)
     )
     return int(result.rowcount or 0)
+
+
+def stop_reply_mail(conn: Connection, comment_id: int) -> int:
+    """No more reply mail for this comment's author (every comment of that address)."""
+    row = conn.execute(select(comments.c.email_hash).where(comments.c.id == comment_id)).first()
+    if row is None:
+        return 0
+    target = comments.c.email_hash == row[0] if row[0] is not None else comments.c.id == comment_id
+    result = conn.execute(update(comments).where(target).values(notify_replies=False))
+    return int(result.rowcount or 0)

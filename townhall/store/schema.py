@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    false,
     JSON,
     Boolean,
     Column,
@@ -100,6 +101,8 @@ comments = Table(
     Column("moderation", JSON, nullable=True),  # the last Decision: verdict, reasons, scores
     Column("edit_token_hash", String(64), nullable=True),
     Column("source_id", String(200), nullable=True),  # "disqus:123" for imported comments
+    # the author asked for mail when someone replies (needs author_email)
+    Column("notify_replies", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_comments_thread_created", "thread_id", "created_at"),
     Index("ix_comments_root", "root_id"),
     Index("ix_comments_reader", "reader_id", "thread_id"),

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from townhall.domain import comments as comment_domain
 from townhall.domain import threads as thread_domain
@@ -19,6 +19,7 @@ from townhall.domain.sites import Site
 from townhall.domain.threads import MISSING, Thread
 from townhall.domain.views import ThreadPage, ThreadView
 from townhall.moderation.policy import merge_policy
+from townhall.notify import replies
 from townhall.types import CommentStatus, Sort
 from townhall.web import cors
 from townhall.web.body import json_body
@@ -188,6 +189,7 @@ async def post_comment(request: Request) -> Response:
             thread_title=body.thread_title,
             thread_url=body.thread_url,
             confirm=body.confirm,
+            notify_replies=body.notify_replies,
         )
         return site, comment_domain.submit_comment(state.services, new, reader)
 
@@ -311,3 +313,22 @@ async def preview(request: Request) -> Response:
         if origin in allowed:
             response.headers.update(cors.cors_headers(request.headers["origin"]))
     return response
+
+
+async def unsubscribe(request: Request) -> Response:
+    """The link in reply mail: stops reply mail for that address."""
+    state = web_state(request)
+    token = request.query_params.get("token", "")
+    ok = await run_in_threadpool(
+        replies.unsubscribe, state.services.db, state.services.settings.secret_bytes(), token
+    )
+    text = (
+        "You will not get mail about replies any more."
+        if ok
+        else "This unsubscribe link is not valid; copy the whole link from the mail."
+    )
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>townhall</title>"
+        f"<main style='font:16px system-ui;margin:3rem auto;max-width:30rem'><p>{text}</p></main>"
+    )
+    return HTMLResponse(page, status_code=200 if ok else 400)

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from townhall.domain.views import ThreadPage
 from townhall.web import api, assets, demo, live, ops
 from townhall.web.admin import admin_routes
+from townhall.web.isso import isso_routes
 from townhall.web.moderation_api import moderation_api_routes
 from townhall.web.openapi import Operation, Param
 from townhall.web.schemas import (
@@ -199,6 +200,7 @@ def routes() -> list[BaseRoute]:
     return [
         *_documented(),
         Route("/api/v1/events", live.events, methods=["GET"]),
+        Route("/api/v1/unsubscribe", api.unsubscribe, methods=["GET"]),
         Route("/metrics", ops.metrics, methods=["GET"]),
         Route("/api/openapi.json", ops.openapi_json, methods=["GET"]),
         Route("/api/docs", ops.api_docs, methods=["GET"]),
@@ -209,4 +211,5 @@ def routes() -> list[BaseRoute]:
         Route("/listing", demo.listing, methods=["GET"]),
         *moderation_api_routes(),  # the moderation API, docs/moderators.md
         Mount("/admin", routes=admin_routes()),  # the moderator pages, docs/moderators.md
+        Mount("/isso/{site}", routes=isso_routes()),  # the Isso-compatible API, docs/isso.md
     ]

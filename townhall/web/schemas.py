@@ -27,6 +27,7 @@ class NewCommentIn(msgspec.Struct):
     thread_title: str | None = None
     thread_url: str | None = None
     confirm: bool = False
+    notify_replies: bool = False
 
 
 class EditIn(msgspec.Struct):

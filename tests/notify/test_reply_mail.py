@@ -1,0 +1,210 @@
+"""Reply notifications through a real SMTP server (aiosmtpd): queued with the reply, delivered
+by the outbox worker, retried while the server is down, stopped by the unsubscribe link."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import email
+import re
+import socket
+from collections.abc import Iterator
+from email.message import Message
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from tests.conftest import ORIGIN, LiveServer, app_client, comment_body
+from townhall.app import create_app
+from townhall.domain.services import Services
+from townhall.domain.sites import create_site
+from townhall.notify.worker import deliver_due
+from townhall.settings import Settings
+from townhall.store.schema import outbox
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    if controller._thread is not None:  # a test may have stopped it already
+        controller.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp: tuple[Controller, Inbox]) -> Settings:
+    return dataclasses.replace(
+        settings, smtp_host="127.0.0.1", smtp_port=smtp[0].port, public_url="https://c.example"
+    )
+
+
+@pytest.fixture
+def mail_services(mail_settings: Settings) -> Iterator[Services]:
+    services = Services.from_settings(mail_settings)
+    services.db.migrate()
+    create_site(
+        services.db,
+        key="news",
+        name="News",
+        origins=[ORIGIN],
+        policy={"rate_burst": 1000, "rate_sustained": 1000, "thread_rate": 0},
+    )
+    yield services
+    services.db.dispose()
+
+
+def body_of(message: Message) -> str:
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
+async def test_author_gets_mail_about_a_reply_and_can_stop_it(
+    mail_settings: Settings, mail_services: Services, smtp: tuple[Controller, Inbox]
+) -> None:
+    _, inbox = smtp
+    async with app_client(mail_settings, mail_services) as client:
+        parent = await client.post(
+            "/api/v1/comments",
+            json=comment_body(
+                "Tell me when you answer",
+                notify_replies=True,
+                author={"name": "Ann", "email": "ann@example.org"},
+            ),
+        )
+        assert parent.status_code == 201
+        pid = parent.json()["comment"]["id"]
+        reply = await client.post(
+            "/api/v1/comments",
+            json=comment_body(
+                "Here is **my** answer",
+                parent_id=pid,
+                author={"name": "Bob", "email": "bob@example.org"},
+            ),
+        )
+        own = await client.post(
+            "/api/v1/comments",
+            json=comment_body(
+                "Talking to myself",
+                parent_id=pid,
+                author={"name": "Ann", "email": "ann@example.org"},
+            ),
+        )
+        assert reply.status_code == own.status_code == 201
+        assert await asyncio.to_thread(deliver_due, mail_services, "https://c.example") == 1
+        [message] = inbox.messages
+        assert message["To"] == "Ann <ann@example.org>"
+        assert "A story" in message["Subject"]
+        text = body_of(message)
+        assert "Bob replied" in text and "Here is my answer" in text
+        assert f"{ORIGIN}/2026/11/story#townhall-comment-{reply.json()['comment']['id']}" in text
+        assert "bob@example.org" not in message.as_string()
+        link = re.search(r"https://c\.example(/api/v1/unsubscribe\?token=\S+)", text)
+        assert link and message["List-Unsubscribe"].strip("<>").endswith(link.group(1))
+        stop = await client.get(link.group(1))
+        assert stop.status_code == 200 and "not get mail" in stop.text
+        bad = await client.get("/api/v1/unsubscribe", params={"token": "forged"})
+        assert bad.status_code == 400
+        await client.post(
+            "/api/v1/comments",
+            json=comment_body("Another answer", parent_id=pid, author={"name": "Cy"}),
+        )
+        assert await asyncio.to_thread(deliver_due, mail_services, "https://c.example") == 0
+        assert len(inbox.messages) == 1
+
+
+async def test_asking_for_mail_needs_an_address(
+    mail_settings: Settings, mail_services: Services
+) -> None:
+    async with app_client(mail_settings, mail_services) as client:
+        r = await client.post(
+            "/api/v1/comments",
+            json=comment_body("x", notify_replies=True, author={"name": "Nobody"}),
+        )
+        assert r.status_code == 422 and r.json()["error"]["field"] == "author.email"
+
+
+async def test_mail_waits_in_the_outbox_while_the_server_is_down(
+    mail_settings: Settings, mail_services: Services, smtp: tuple[Controller, Inbox]
+) -> None:
+    controller, inbox = smtp
+    async with app_client(mail_settings, mail_services) as client:
+        parent = await client.post(
+            "/api/v1/comments",
+            json=comment_body(
+                "ping me", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
+            ),
+        )
+        await client.post(
+            "/api/v1/comments",
+            json=comment_body(
+                "pong", parent_id=parent.json()["comment"]["id"], author={"name": "Bob"}
+            ),
+        )
+    controller.stop()
+    now = dt.datetime.now(dt.UTC)
+    assert deliver_due(mail_services, "https://c.example", now=now) == 0
+    with mail_services.db.read() as conn:
+        row = conn.execute(select(outbox)).mappings().one()
+    assert row["attempts"] == 1 and row["done_at"] is None and row["last_error"]
+    assert row["next_attempt_at"] > now
+    revived = Controller(inbox, hostname="127.0.0.1", port=controller.port)
+    revived.start()
+    try:
+        assert deliver_due(mail_services, "https://c.example", now=now) == 0  # not due yet
+        later = now + dt.timedelta(minutes=5)
+        assert deliver_due(mail_services, "https://c.example", now=later) == 1
+        assert len(inbox.messages) == 1
+    finally:
+        revived.stop()
+
+
+def test_the_running_server_delivers_on_its_own(
+    mail_settings: Settings,
+    mail_services: Services,
+    smtp: tuple[Controller, Inbox],
+    tmp_path: Path,
+) -> None:
+    _, inbox = smtp
+    with LiveServer(create_app(mail_settings, services=mail_services)) as server:
+        parent = httpx.post(
+            server.url + "/api/v1/comments",
+            json=comment_body(
+                "ping", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
+            ),
+        )
+        httpx.post(
+            server.url + "/api/v1/comments",
+            json=comment_body(
+                "pong", parent_id=parent.json()["comment"]["id"], author={"name": "Bob"}
+            ),
+        )
+        deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=15)
+        while not inbox.messages and dt.datetime.now(dt.UTC) < deadline:
+            import time
+
+            time.sleep(0.2)
+    assert len(inbox.messages) == 1

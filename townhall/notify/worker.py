@@ -1,0 +1,49 @@
+"""The outbox worker: delivers due messages, retries failures with exponential backoff, and
+gives up after a day of trying (the row stays with its last error for the operator)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from townhall.domain.services import Services
+from townhall.notify import mail
+from townhall.notify.replies import KIND as REPLY
+from townhall.store import outbox as outbox_store
+
+log = logging.getLogger(__name__)
+
+BATCH = 20
+LEASE = dt.timedelta(minutes=2)
+MAX_ATTEMPTS = 12  # 30 s doubling: the last try is about a day after the first
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=30 * 2 ** min(attempts, 11))
+
+
+def deliver_due(services: Services, base_url: str, now: dt.datetime | None = None) -> int:
+    """Deliver what is due; returns how many messages were delivered."""
+    settings = services.settings
+    if not settings.smtp_host:
+        return 0
+    now = now or dt.datetime.now(dt.UTC)
+    with services.db.write() as conn:
+        due = outbox_store.claim_due(conn, now, BATCH, LEASE)
+    delivered = 0
+    for row in due:
+        try:
+            if row["kind"] != REPLY:
+                raise ValueError(f"unknown message kind {row['kind']!r}")
+            mail.send(settings, mail.reply_message(settings, row["payload"], base_url))
+        except Exception as exc:
+            attempts = row["attempts"] + 1
+            retry = None if attempts >= MAX_ATTEMPTS else now + backoff(attempts)
+            log.warning("mail %s failed (attempt %d): %s", row["id"], attempts, exc)
+            with services.db.write() as conn:
+                outbox_store.mark_failed(conn, row["id"], str(exc), retry, now)
+            continue
+        with services.db.write() as conn:
+            outbox_store.mark_done(conn, row["id"], dt.datetime.now(dt.UTC))
+        delivered += 1
+    return delivered
