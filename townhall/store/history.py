@@ -12,7 +12,7 @@ from townhall.store.schema import bans, comments, threads
 from townhall.types import BanKind, CommentStatus
 
 # Built once: the checks ask these for every submission, and building a statement costs more
-# than running it. A NULL reader id or address matches nothing.
+# CPU than running it. A NULL parameter (no reader id, email or address) matches nothing.
 _POST_COLUMNS = (
     comments.c.thread_id,
     comments.c.reader_id,
@@ -42,30 +42,49 @@ _THREAD_POSTS = (
     .limit(bindparam("limit"))
 )
 
+_APPROVED = (
+    select(func.count())
+    .select_from(comments.join(threads, threads.c.id == comments.c.thread_id))
+    .where(
+        threads.c.site_id == bindparam("site_id"),
+        comments.c.status == CommentStatus.PUBLISHED,
+        or_(
+            comments.c.reader_id == bindparam("reader_id"),
+            comments.c.email_hash == bindparam("email_hash"),
+        ),
+    )
+)
+_ACTIVE_BAN = (
+    select(bans)
+    .where(
+        or_(
+            (bans.c.kind == BanKind.READER) & (bans.c.value == bindparam("reader")),
+            (bans.c.kind == BanKind.EMAIL) & (bans.c.value == bindparam("email")),
+            (bans.c.kind == BanKind.IP) & (bans.c.value == bindparam("ip")),
+        ),
+        or_(bans.c.site_id.is_(None), bans.c.site_id == bindparam("site_id")),
+        bans.c.lifted_at.is_(None),
+        or_(bans.c.until.is_(None), bans.c.until > bindparam("now")),
+    )
+    .order_by(bans.c.shadow)  # a full ban wins over a shadow ban
+    .limit(1)
+)
+
 
 class SqlHistory:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def approved_count(self, site_id: int, reader_id: str | None, email_hash: str | None) -> int:
-        who = []
-        if reader_id:
-            who.append(comments.c.reader_id == reader_id)
-        if email_hash:
-            who.append(comments.c.email_hash == email_hash)
-        if not who:
+        if not reader_id and not email_hash:
             return 0
-        query = (
-            select(func.count())
-            .select_from(comments.join(threads, threads.c.id == comments.c.thread_id))
-            .where(
-                threads.c.site_id == site_id,
-                comments.c.status == CommentStatus.PUBLISHED,
-                or_(*who),
-            )
-        )
+        params = {
+            "site_id": site_id,
+            "reader_id": reader_id or None,
+            "email_hash": email_hash or None,
+        }
         with self.db.read() as conn:
-            return int(conn.execute(query).scalar_one())
+            return int(conn.execute(_APPROVED, params).scalar_one())
 
     def recent_count(
         self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
@@ -112,7 +131,12 @@ class SqlHistory:
     ) -> list[tuple[int, str | None, str | None, dt.datetime, str]]:
         if not reader_id and not ip_hash:
             return []
-        params = {"reader_id": reader_id, "ip_hash": ip_hash, "since": since, "limit": limit}
+        params = {
+            "reader_id": reader_id or None,
+            "ip_hash": ip_hash or None,
+            "since": since,
+            "limit": limit,
+        }
         with self.db.read() as conn:
             return [tuple(row) for row in conn.execute(_RECENT_POSTS, params)]
 
@@ -132,26 +156,15 @@ class SqlHistory:
         ip_hash: str | None,
         now: dt.datetime,
     ) -> dict[str, Any] | None:
-        matches = []
-        if reader_id:
-            matches.append((bans.c.kind == BanKind.READER) & (bans.c.value == reader_id[:80]))
-        if email_hash:
-            matches.append((bans.c.kind == BanKind.EMAIL) & (bans.c.value == email_hash))
-        if ip_hash:
-            matches.append((bans.c.kind == BanKind.IP) & (bans.c.value == ip_hash))
-        if not matches:
+        if not reader_id and not email_hash and not ip_hash:
             return None
-        query = (
-            select(bans)
-            .where(
-                or_(*matches),
-                or_(bans.c.site_id.is_(None), bans.c.site_id == site_id),
-                bans.c.lifted_at.is_(None),
-                or_(bans.c.until.is_(None), bans.c.until > now),
-            )
-            .order_by(bans.c.shadow)  # a full ban wins over a shadow ban
-            .limit(1)
-        )
+        params = {
+            "site_id": site_id,
+            "reader": reader_id[:80] if reader_id else None,
+            "email": email_hash or None,
+            "ip": ip_hash or None,
+            "now": now,
+        }
         with self.db.read() as conn:
-            row = conn.execute(query).mappings().first()
+            row = conn.execute(_ACTIVE_BAN, params).mappings().first()
         return dict(row) if row else None
