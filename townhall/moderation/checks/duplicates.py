@@ -21,8 +21,9 @@ from townhall.moderation.pipeline import CheckContext, CheckResult, Submission, 
 from townhall.types import Verdict
 
 NEAR_DUPLICATE = 0.85  # the same reader: one changed word in a sentence or two
-FLOOD_SIMILARITY = 0.9  # different readers: short opposite opinions ("should not resign")
-# differ by a word, so readers who merely agree in similar words need a closer match
+# Different readers need a closer match: short opposite opinions ("should resign", "should not
+# resign") differ by one word and are no copy-and-paste campaign.
+FLOOD_SIMILARITY = 0.9
 MIN_WORDS = 6  # shorter texts are compared for equality only, within one thread
 SHINGLE = 4
 _QUOTE = re.compile(r"^[ \t]{0,3}>.*$", re.MULTILINE)
@@ -43,11 +44,9 @@ def _shingles(stream: str) -> frozenset[int]:
 
 
 def similarity(a: str, b: str) -> float:
-    """Jaccard similarity of two texts' folded 4-gram sets (1.0: the same words)."""
-    ka, kb = _key(a)[0], _key(b)[0]
-    if ka == kb:
-        return 1.0
-    return _jaccard(ka, kb)
+    """Jaccard similarity of two texts' folded 4-gram sets (1.0: the same words); 0.0 when
+    their lengths alone rule out a near duplicate."""
+    return _best(_key(a)[0], [b])
 
 
 def _jaccard(ka: str, kb: str) -> float:
