@@ -208,3 +208,32 @@ def test_the_running_server_delivers_on_its_own(
 
             time.sleep(0.2)
     assert len(inbox.messages) == 1
+
+
+async def test_a_held_reply_tells_the_author_when_a_moderator_approves_it(
+    mail_settings: Settings, mail_services: Services, smtp: tuple[Controller, Inbox]
+) -> None:
+    from townhall.domain import moderation
+    from townhall.domain.sites import update_site
+
+    _, inbox = smtp
+    async with app_client(mail_settings, mail_services) as client:
+        parent = await client.post(
+            "/api/v1/comments",
+            json=comment_body(
+                "ping", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
+            ),
+        )
+        update_site(mail_services.db, "news", policy_changes={"premoderation": True})
+        mail_services.sites.forget()
+        held = await client.post(
+            "/api/v1/comments",
+            json=comment_body(
+                "held pong", parent_id=parent.json()["comment"]["id"], author={"name": "Bob"}
+            ),
+        )
+        assert held.status_code == 202
+    assert deliver_due(mail_services, "https://c.example") == 0
+    moderation.approve(mail_services, "mod@example.org", held.json()["comment"]["id"])
+    assert deliver_due(mail_services, "https://c.example") == 1
+    assert "held pong" in body_of(inbox.messages[0])

@@ -28,6 +28,7 @@ from townhall.domain.services import Services
 from townhall.moderation.checks.toxicity import explanation, load_model
 from townhall.moderation.policy import Policy, PolicyError, merge_policy
 from townhall.moderation.policy import update_policy as policy_with
+from townhall.notify.replies import queue_reply_notice
 from townhall.store import comments as comment_store
 from townhall.store import moderation as store
 from townhall.store import sites as site_store
@@ -386,7 +387,9 @@ def _decide(
             details={"from": old.value, "to": target.value, "flags": row["flag_count"]},
         )
         thread = thread_store.thread_by_id(conn, row["thread_id"])
-    assert thread is not None
+        assert thread is not None
+        if target is _P and old is not _P:
+            _queue_reply_notice(conn, cid, thread, now)
     _announce(services, row["site_key"], thread, cid)
     return ActionResult(
         comment_id=str(cid),
@@ -395,6 +398,28 @@ def _decide(
         thread_id=thread["id"],
         thread_count=thread["comment_count"],
         thread_version=thread["version"],
+    )
+
+
+def _queue_reply_notice(conn: Any, cid: int, thread: Any, now: dt.datetime) -> None:
+    """A reply that becomes visible tells its parent's author, if they asked (notify/)."""
+    reply = comment_store.comment_by_id(conn, cid)
+    if reply is None or reply["parent_id"] is None:
+        return
+    parent = comment_store.comment_by_id(conn, reply["parent_id"])
+    if parent is None:
+        return
+    queue_reply_notice(
+        conn,
+        parent=parent,
+        reply_id=cid,
+        reply_author=reply["author_name"],
+        reply_html=reply["html"],
+        reply_email_hash=reply["email_hash"],
+        reply_reader_id=reply["reader_id"],
+        thread_title=thread["title"],
+        thread_url=thread["url"],
+        now=now,
     )
 
 
