@@ -21,7 +21,7 @@ from townhall.notify.worker import deliver_due
 from townhall.settings import Settings, ensure_secret
 from townhall.store.relay import PgRelay
 from townhall.web import errors
-from townhall.web.cors import PreflightMiddleware
+from townhall.web.cors import CorsMiddleware
 from townhall.web.live import LiveHub
 from townhall.web.metrics import Metrics, MetricsMiddleware
 from townhall.web.openapi import build_document
@@ -95,6 +95,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         routes=routes(),
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(CorsMiddleware, sites=services.sites, prefixes=("/api/", "/isso/")),
             Middleware(
                 RateLimitMiddleware,
                 reads_per_minute=settings.rate_limit_reads,
@@ -102,7 +103,6 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
                 counter=counter,
                 trust_forwarded=settings.trust_forwarded_for,
             ),
-            Middleware(PreflightMiddleware, sites=services.sites, prefixes=("/api/", "/isso/")),
         ],
         exception_handlers={
             DomainError: errors.domain_error,

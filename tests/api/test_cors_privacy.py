@@ -94,3 +94,20 @@ async def test_no_reader_response_contains_an_email_or_ip(client: httpx.AsyncCli
         assert "example.org" not in text or "s.example" in text
         assert "127.0.0.1" not in text and "203.0.113.9" not in text
         assert "testclient" not in text
+
+
+async def test_errors_carry_cors_headers_so_pages_can_show_them(
+    client: httpx.AsyncClient,
+) -> None:
+    r = await client.post("/api/v1/comments", json=comment_body(""), headers={"Origin": ORIGIN})
+    assert r.status_code == 422
+    assert r.headers["access-control-allow-origin"] == ORIGIN
+    missing = await client.get(
+        "/api/v1/comments", params={"site": "nope", "thread": "/x"}, headers={"Origin": ORIGIN}
+    )
+    assert missing.status_code == 404
+    assert missing.headers["access-control-allow-origin"] == ORIGIN
+    foreign = await client.post(
+        "/api/v1/comments", json=comment_body(""), headers={"Origin": "https://evil.example"}
+    )
+    assert "access-control-allow-origin" not in foreign.headers

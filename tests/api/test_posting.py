@@ -218,3 +218,18 @@ async def test_preview_renders_without_storing(client: httpx.AsyncClient) -> Non
     r = await client.post("/api/v1/preview", json={"text": "*hi* <b>x</b>"})
     assert r.json() == {"html": "<p><em>hi</em> &lt;b&gt;x&lt;/b&gt;</p>"}
     assert (await listing(client))["thread"]["count"] == 0
+
+
+async def test_votes_keep_likes_that_came_without_vote_rows(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    cid = (await post(client))["comment"]["id"]
+    with services.db.write() as conn:  # as after an import or the demo seed
+        conn.execute(update(comments).where(comments.c.id == int(cid)).values(likes=24))
+    r = await client.post(f"/api/v1/comments/{cid}/vote", json={"value": 1})
+    assert r.json()["likes"] == 25
+    token = r.json()["reader_token"]
+    r = await client.post(
+        f"/api/v1/comments/{cid}/vote", json={"value": -1}, headers={"X-Townhall-Reader": token}
+    )
+    assert (r.json()["likes"], r.json()["dislikes"]) == (24, 1)

@@ -358,11 +358,6 @@ def test_held_comment_is_shown_to_its_author_only(
     expect(stranger.locator("#townhall-thread").get_by_text("Please approve me")).to_have_count(0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server: 4xx error responses carry no CORS headers (web/errors.py domain_error), "
-    "so a page on another origin cannot read them",
-)
 def test_server_errors_show_next_to_the_field(new_page: Any, host: HostServer, api: str) -> None:
     page, widget = open_widget(new_page, host, api)
     form = widget.locator("form").first

@@ -65,19 +65,33 @@ def has_children(conn: Connection, comment_id: int) -> bool:
 def set_vote(
     conn: Connection, comment_id: int, voter: str, value: int, now: dt.datetime
 ) -> tuple[int, int]:
-    """Record (or withdraw, with 0) one reader's vote and return the new likes and dislikes."""
-    conn.execute(votes.delete().where(votes.c.comment_id == comment_id, votes.c.voter == voter))
-    if value:
+    """Record (or withdraw, with 0) one reader's vote and return the new likes and dislikes.
+
+    The counters move by the difference, so likes carried over from an import (which have
+    no vote rows behind them) are kept."""
+    previous = conn.execute(
+        select(votes.c.value).where(votes.c.comment_id == comment_id, votes.c.voter == voter)
+    ).scalar()
+    old = int(previous or 0)
+    if old != value:
+        conn.execute(votes.delete().where(votes.c.comment_id == comment_id, votes.c.voter == voter))
+        if value:
+            conn.execute(
+                insert(votes).values(
+                    comment_id=comment_id, voter=voter, value=value, created_at=now
+                )
+            )
         conn.execute(
-            insert(votes).values(comment_id=comment_id, voter=voter, value=value, created_at=now)
+            update(comments)
+            .where(comments.c.id == comment_id)
+            .values(
+                likes=comments.c.likes + (int(value > 0) - int(old > 0)),
+                dislikes=comments.c.dislikes + (int(value < 0) - int(old < 0)),
+            )
         )
     likes, dislikes = conn.execute(
-        select(
-            func.count().filter(votes.c.value > 0),
-            func.count().filter(votes.c.value < 0),
-        ).where(votes.c.comment_id == comment_id)
+        select(comments.c.likes, comments.c.dislikes).where(comments.c.id == comment_id)
     ).one()
-    update_comment(conn, comment_id, likes=int(likes), dislikes=int(dislikes))
     return int(likes), int(dislikes)
 
 

@@ -3,15 +3,17 @@ not write at all (403) and get no CORS headers on reads."""
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from townhall.domain.errors import Forbidden
 from townhall.domain.sites import Site, SiteCache, normalise_origin
 
 ALLOW_HEADERS = "Content-Type, X-Townhall-Edit-Token, X-Townhall-Reader, If-None-Match"
-ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
+ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 EXPOSE_HEADERS = "ETag, Retry-After"
 
 
@@ -53,33 +55,49 @@ def apply(response: Response, request: Request, site: Site | None) -> Response:
     return response
 
 
-class PreflightMiddleware:
-    """Answers CORS preflights for /api/ (they carry no site, so any site's origin qualifies;
-    the actual request is then checked against its own site)."""
+class CorsMiddleware:
+    """CORS for the parts of the API that no single site answers for.
+
+    Preflights carry no site, so any site's origin qualifies (the actual request is then
+    checked against its own site). Error responses, which handlers and middleware produce
+    before a site is known, get the CORS headers too when the origin belongs to some site:
+    otherwise a page could not read why its request failed (a field error, a nudge, a 429)."""
 
     def __init__(self, app: ASGIApp, sites: SiteCache, prefixes: tuple[str, ...]) -> None:
         self.app = app
         self.sites = sites
         self.prefixes = prefixes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] == "OPTIONS"
-            and scope["path"].startswith(self.prefixes)
-        ):
-            request = Request(scope)
-            origin = request_origin(request)
-            headers = {"Vary": "Origin"}
-            if origin:
-                from starlette.concurrency import run_in_threadpool
+    async def _allowed(self, origin: str | None) -> bool:
+        if not origin:
+            return False
+        return origin in await run_in_threadpool(self.sites.all_origins)
 
-                allowed = await run_in_threadpool(self.sites.all_origins)
-                if origin in allowed:
-                    headers.update(cors_headers(request.headers["origin"]))
-                    headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
-                    headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
-                    headers["Access-Control-Max-Age"] = "600"
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        origin = request_origin(request)
+        if scope["method"] == "OPTIONS":
+            headers = {"Vary": "Origin"}
+            if await self._allowed(origin):
+                headers.update(cors_headers(request.headers["origin"]))
+                headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+                headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+                headers["Access-Control-Max-Age"] = "600"
             await Response(status_code=204, headers=headers)(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        if origin is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                headers = MutableHeaders(scope=message)
+                if "access-control-allow-origin" not in headers and await self._allowed(origin):
+                    for name, value in cors_headers(request.headers["origin"]).items():
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
