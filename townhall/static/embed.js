@@ -131,6 +131,7 @@ fieldset.box{min-width:0}
       empty: 'No comments yet. Start the discussion!', closed: 'Comments are closed.',
       yourComment: 'Your comment', replyTo: 'Your reply to {name}', name: 'Name',
       email: 'Email (optional, never shown)', website: 'Website (optional)',
+      notify: 'Email me replies',
       hint: 'Markdown: *italic*, **bold**, [link](https://…), > quote. Ctrl+Enter posts.',
       premod: 'Comments are reviewed before they appear.',
       preview: 'Preview', post: 'Post comment', postReply: 'Post reply', cancel: 'Cancel',
@@ -156,6 +157,7 @@ fieldset.box{min-width:0}
       retry: 'Erneut versuchen', empty: 'Noch keine Kommentare. Beginnen Sie die Diskussion!',
       closed: 'Die Kommentarfunktion ist geschlossen.', yourComment: 'Ihr Kommentar',
       replyTo: 'Ihre Antwort an {name}', name: 'Name', email: 'E-Mail (optional, wird nie angezeigt)',
+      notify: 'Antworten per E-Mail',
       website: 'Website (optional)',
       hint: 'Markdown: *kursiv*, **fett**, [Link](https://…), > Zitat. Strg+Enter sendet.',
       premod: 'Kommentare werden vor der Veröffentlichung geprüft.',
@@ -185,6 +187,7 @@ fieldset.box{min-width:0}
       retry: 'Réessayer', empty: 'Aucun commentaire pour l’instant. Lancez la discussion !',
       closed: 'Les commentaires sont fermés.', yourComment: 'Votre commentaire',
       replyTo: 'Votre réponse à {name}', name: 'Nom', email: 'E-mail (facultatif, jamais affiché)',
+      notify: 'Réponses par e-mail',
       website: 'Site web (facultatif)',
       hint: 'Markdown : *italique*, **gras**, [lien](https://…), > citation. Ctrl+Entrée publie.',
       premod: 'Les commentaires sont relus avant publication.',
@@ -665,7 +668,8 @@ fieldset.box{min-width:0}
       const label = entry ? t('replyTo', {name: nameOf(entry.c)}) : t('yourComment');
       const form = h('form', {class: 'form', novalidate: true}, field(label, text, hint), preview,
         h('div', {class: 'fields'}, field(t('name'), name), field(t('email'), email),
-          field(t('website'), website)),
+          field(t('website'), website),
+          h('label', null, h('input', {name: 'notify', type: 'checkbox'}), ' ', t('notify'))),
         h('div', {class: 'btns'}, submitBtn, previewBtn,
           entry && h('button', {type: 'button', class: 'btn', onclick: () => closeForm(entry, 'reply')},
             t('cancel'))));
@@ -723,6 +727,7 @@ fieldset.box{min-width:0}
         thread_url: location.href.split('#')[0]};
       if (entry) body.parent_id = entry.c.id;
       if (confirm) body.confirm = true;
+      if (f.notify.checked) body.notify_replies = true;
       let res;
       try {
         res = await api('POST', '/comments', body);
