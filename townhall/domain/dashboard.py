@@ -116,8 +116,7 @@ def dashboard(
     since = dt.datetime.combine(first_day, dt.time(), tzinfo=dt.UTC)
     hot_since = now - dt.timedelta(hours=hot_hours)
     with services.db.read() as conn:
-        daily = store.daily_counts(conn, ids, since)
-        histogram = store.toxicity_histogram(conn, ids, since)
+        daily, histogram = store.period_counts(conn, ids, since)
         busiest = store.busiest_threads(conn, ids, hot_since, top)
         hottest = store.hottest_threads(conn, ids, hot_since, top)
         moderators = store.actions_by_moderator(conn, ids, since, top)
