@@ -78,8 +78,11 @@ class History(Protocol):
         first, at most ``limit``."""
         ...
 
-    def thread_posts(self, thread_id: int, since: dt.datetime, limit: int) -> list[PostRow]:
-        """The thread's comments since ``since``, newest first, at most ``limit``."""
+    def thread_posts(
+        self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
+    ) -> list[PostRow]:
+        """The thread's comments since ``since`` with at least ``min_length`` characters,
+        newest first, at most ``limit``."""
         ...
 
     def active_ban(

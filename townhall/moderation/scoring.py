@@ -46,7 +46,9 @@ class _NoHistory:
     ) -> list[PostRow]:
         return []
 
-    def thread_posts(self, thread_id: int, since: dt.datetime, limit: int) -> list[PostRow]:
+    def thread_posts(
+        self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
+    ) -> list[PostRow]:
         return []
 
     def active_ban(

@@ -37,6 +37,7 @@ _THREAD_POSTS = (
     .where(
         comments.c.thread_id == bindparam("thread_id"),
         comments.c.created_at >= bindparam("since"),
+        func.length(comments.c.text) >= bindparam("min_length"),
     )
     .order_by(comments.c.created_at.desc(), comments.c.id.desc())  # the index's own order
     .limit(bindparam("limit"))
@@ -143,9 +144,9 @@ class SqlHistory:
             return [tuple(row) for row in conn.execute(_RECENT_POSTS, params)]
 
     def thread_posts(
-        self, thread_id: int, since: dt.datetime, limit: int
+        self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
     ) -> list[tuple[int, str | None, str | None, dt.datetime, str]]:
-        params = {"thread_id": thread_id, "since": since, "limit": limit}
+        params = {"thread_id": thread_id, "since": since, "limit": limit, "min_length": min_length}
         with self.db.read() as conn:
             return [tuple(row) for row in conn.execute(_THREAD_POSTS, params)]
 

@@ -1,9 +1,9 @@
-"""What several checks ask about a submission's author and thread, asked once per submission.
+"""What several checks ask about a submission's author, asked once per submission.
 
-The rate limits and the duplicate check both look at the author's recent comments, and the
-flood guard and the flood check at the thread's; the links and first-time checks both ask how
-many of the author's comments were approved. One query each serves them all: answers are
-cached per submission (its time included, so a later submission asks afresh).
+The rate limits and the duplicate check both look at the author's recent comments; the links
+and first-time checks both ask how many of the author's comments were approved. One query
+each serves them all: answers are cached per submission (its time included, so a later
+submission asks afresh).
 
 Importing this module registers no check (the order of ``checks/__init__`` stays the order
 checks run in)."""
@@ -19,7 +19,6 @@ from townhall.moderation.pipeline import CheckContext, History, Submission
 
 FETCH_CAP = 500  # rows a look-back fetches at most; counts beyond it are asked for exactly
 _MIN_AUTHOR_ROWS = 50  # enough for the duplicate check when the rate limits are generous
-_MIN_THREAD_ROWS = 200
 
 
 class Post(NamedTuple):
@@ -32,7 +31,6 @@ class Post(NamedTuple):
 
 class Recent(NamedTuple):
     posts: tuple[Post, ...]  # newest first
-    since: dt.datetime
     complete: bool  # False: the fetch hit its cap, older rows in the window are missing
 
     def count_since(self, since: dt.datetime) -> int:
@@ -59,17 +57,6 @@ def author_posts(sub: Submission, ctx: CheckContext) -> Recent:
     )
 
 
-def thread_posts(sub: Submission, ctx: CheckContext) -> Recent:
-    """The thread's comments, as far back as the flood guard and the flood check look."""
-    assert sub.thread_id is not None
-    policy = ctx.policy
-    minutes = max(1, policy.flood_window_minutes)
-    limit = min(max(policy.thread_rate, _MIN_THREAD_ROWS) + 1, FETCH_CAP)
-    return _thread_posts(
-        cast(Hashable, ctx.history), sub, sub.now - dt.timedelta(minutes=minutes), limit
-    )
-
-
 @functools.lru_cache(maxsize=256)
 def _approved(history: Hashable, sub: Submission) -> int:
     return cast(History, history).approved_count(sub.site_id, sub.reader_id, sub.email_hash)
@@ -80,11 +67,4 @@ def _author_posts(history: Hashable, sub: Submission, since: dt.datetime, limit:
     rows = cast(History, history).recent_posts(
         reader_id=sub.reader_id, ip_hash=sub.ip_hash, since=since, limit=limit
     )
-    return Recent(tuple(Post._make(r) for r in rows), since, len(rows) < limit)
-
-
-@functools.lru_cache(maxsize=256)
-def _thread_posts(history: Hashable, sub: Submission, since: dt.datetime, limit: int) -> Recent:
-    assert sub.thread_id is not None
-    rows = cast(History, history).thread_posts(sub.thread_id, since, limit)
-    return Recent(tuple(Post._make(r) for r in rows), since, len(rows) < limit)
+    return Recent(tuple(Post._make(r) for r in rows), len(rows) < limit)

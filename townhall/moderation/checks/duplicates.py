@@ -15,7 +15,7 @@ import datetime as dt
 import functools
 import re
 
-from townhall.moderation.checks.authors import author_posts, thread_posts
+from townhall.moderation.checks.authors import Post, author_posts
 from townhall.moderation.normalise import fold
 from townhall.moderation.pipeline import CheckContext, CheckResult, Submission, registry
 from townhall.types import Verdict
@@ -26,6 +26,7 @@ NEAR_DUPLICATE = 0.85  # the same reader: one changed word in a sentence or two
 FLOOD_SIMILARITY = 0.9
 MIN_WORDS = 6  # shorter texts are compared for equality only, within one thread
 SHINGLE = 4
+FLOOD_ROWS = 200  # the thread's latest comments a flood is looked for in
 _QUOTE = re.compile(r"^[ \t]{0,3}>.*$", re.MULTILINE)
 
 
@@ -114,11 +115,15 @@ def _same_reader(sub: Submission, ctx: CheckContext, stream: str, words: int) ->
 def _flood(sub: Submission, ctx: CheckContext, stream: str) -> CheckResult | None:
     assert sub.thread_id is not None
     since = sub.now - dt.timedelta(minutes=ctx.policy.flood_window_minutes)
+    # A near copy is about as long as ours; the database skips the much shorter comments
+    # (with a margin: folding can lengthen a text a little, "ß" becomes "ss").
+    rows = ctx.history.thread_posts(
+        sub.thread_id, since, FLOOD_ROWS, min_length=int(len(stream) * FLOOD_SIMILARITY * 0.9)
+    )
     others = [
         p.text
-        for p in thread_posts(sub, ctx).posts
-        if p.created_at >= since
-        and not (sub.reader_id and p.reader_id == sub.reader_id)
+        for p in map(Post._make, rows)
+        if not (sub.reader_id and p.reader_id == sub.reader_id)
         and not (sub.ip_hash and p.ip_hash == sub.ip_hash)
     ]
     score = _best(stream, others)

@@ -1,14 +1,14 @@
 """Rate limits per reader and per address (burst and sustained), and a per-thread flood guard.
 
 Counts come from stored comments, so every node sees the same numbers and a restart forgets
-nothing. The web layer has its own request-level limiter in front of this. The comments are
-fetched once per submission and shared with the duplicate check (``checks.authors``)."""
+nothing. The web layer has its own request-level limiter in front of this. The author's comments
+are fetched once per submission and shared with the duplicate check (``checks.authors``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from townhall.moderation.checks.authors import author_posts, thread_posts
+from townhall.moderation.checks.authors import author_posts
 from townhall.moderation.pipeline import CheckContext, CheckResult, Submission, registry
 from townhall.types import Verdict
 
@@ -44,10 +44,7 @@ def rate_limit(sub: Submission, ctx: CheckContext) -> CheckResult | None:
                 )
     if sub.thread_id is not None and policy.thread_rate > 0:
         since = sub.now - dt.timedelta(minutes=1)
-        in_thread = thread_posts(sub, ctx)
-        count = in_thread.count_since(since)
-        if not in_thread.complete and count < policy.thread_rate:
-            count = ctx.history.thread_recent_count(sub.thread_id, since)
+        count = ctx.history.thread_recent_count(sub.thread_id, since)  # index-only COUNT
         if count >= policy.thread_rate:
             return CheckResult(
                 "thread_flood",
