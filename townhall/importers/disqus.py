@@ -58,15 +58,25 @@ def _label(elem: Element) -> str:
     return f"{name} {ident}" if ident else f"{name} without dsq:id"
 
 
-def _text(elem: Element, name: str) -> str:
-    child = elem.find(NS + name)
+def _children(elem: Element) -> dict[str, Element]:
+    """A record's children by local name (the first of each), looked up once."""
+    found: dict[str, Element] = {}
+    for child in elem:
+        found.setdefault(child.tag.rpartition("}")[2], child)
+    return found
+
+
+def _text(fields: dict[str, Element], name: str) -> str:
+    child = fields.get(name)
     if child is None:
         return ""
-    return "".join(child.itertext()).strip()
+    # Nested markup (a message not escaped as CDATA): all of its text.
+    text = "".join(child.itertext()) if len(child) else (child.text or "")
+    return text.strip()
 
 
-def _ref(elem: Element, name: str) -> str | None:
-    child = elem.find(NS + name)
+def _ref(fields: dict[str, Element], name: str) -> str | None:
+    child = fields.get(name)
     if child is None:
         return None
     value = (child.get(DSQ_ID) or "").strip()
@@ -93,46 +103,49 @@ def _record(item: XmlRecord, ctx: ReadContext) -> Iterator[Record]:
 
 
 def _thread(elem: Element, line: int) -> Iterator[Record]:
+    fields = _children(elem)
     ident = elem.get(DSQ_ID, "").strip()
     if not ident:
         yield Problem("thread without dsq:id: its posts cannot name it", line, "thread")
         return
-    closed = boolean(_text(elem, "isClosed"))
-    deleted = boolean(_text(elem, "isDeleted"))
+    closed = boolean(_text(fields, "isClosed"))
+    deleted = boolean(_text(fields, "isDeleted"))
     yield ThreadRecord(
         source_key=ident,
-        url=_text(elem, "link"),
-        identifier=_text(elem, "id"),
-        title=clean_title(_text(elem, "title")),
+        url=_text(fields, "link"),
+        identifier=_text(fields, "id"),
+        title=clean_title(_text(fields, "title")),
         closed=bool(closed),
         deleted=bool(deleted),
-        created_at=parse_time(_text(elem, "createdAt")),
+        created_at=parse_time(_text(fields, "createdAt")),
         line=line,
     )
 
 
 def _post(elem: Element, line: int, ctx: ReadContext) -> Iterator[Record]:
     label = _label(elem)
-    thread = _ref(elem, "thread")
+    fields = _children(elem)
+    thread = _ref(fields, "thread")
     if thread is None:
         yield Problem("the post names no thread", line, label, SkipReason.MALFORMED)
         return
-    created_text = _text(elem, "createdAt")
+    created_text = _text(fields, "createdAt")
     created = parse_time(created_text, ctx.timezone)
     if created is None:
         yield Problem(
             f"createdAt {created_text!r} is not a date", line, label, SkipReason.MALFORMED
         )
         return
-    spam, deleted = boolean(_text(elem, "isSpam")), boolean(_text(elem, "isDeleted"))
+    spam, deleted = boolean(_text(fields, "isSpam")), boolean(_text(fields, "isDeleted"))
     if spam is None or deleted is None:
         yield Problem("isSpam/isDeleted must be true or false", line, label, SkipReason.MALFORMED)
         return
-    message_elem = elem.find(NS + "message")
+    message_elem = fields.get("message")
     body = "" if message_elem is None else "".join(message_elem.itertext())
-    author = elem.find(NS + "author")
+    author_elem = fields.get("author")
     name = email = None
-    if author is not None:
+    if author_elem is not None:
+        author = _children(author_elem)
         name = _text(author, "name") or _text(author, "username")
         email = clean_email(_text(author, "email"))
     source_id = elem.get(DSQ_ID, "").strip()
@@ -156,14 +169,14 @@ def _post(elem: Element, line: int, ctx: ReadContext) -> Iterator[Record]:
     yield CommentRecord(
         source_thread=thread,
         source_id=source_id,
-        parent_id=_ref(elem, "parent"),
+        parent_id=_ref(fields, "parent"),
         created_at=created,
         body=body,
         body_format=BodyFormat.HTML,
         status=status,
         author_name=clean_name(name),
         author_email=email,
-        ip=clean_ip(_text(elem, "ipAddress")),
+        ip=clean_ip(_text(fields, "ipAddress")),
         line=line,
         label=label,
     )

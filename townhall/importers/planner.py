@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from townhall.domain.identity import Hasher
@@ -107,6 +108,18 @@ class Planner:
         self.keep_hidden = keep_hidden
         self.base_url = base_url
         self.missing_authors = 0
+        # Keyed hashes are the costliest step per comment; regular commenters repeat.
+        self._emails: dict[str, str] = {}
+        self._ips: dict[str, str] = {}
+
+    @staticmethod
+    def _hash(cache: dict[str, str], value: str, hasher: Callable[[str], str]) -> str:
+        found = cache.get(value)
+        if found is None:
+            if len(cache) >= 50_000:
+                cache.clear()
+            found = cache[value] = hasher(value)
+        return found
 
     def _skip(self, c: StagedComment, reason: SkipReason, message: str) -> None:
         self.report.skip(Problem(message, c.line, c.label, reason))
@@ -247,15 +260,17 @@ class Planner:
         else:
             html = to_html(text, c.body_format)
         email = c.author_email
+        email_hash = self._hash(self._emails, email, self.hasher.email) if email else None
+        ip_hash = self._hash(self._ips, c.ip, self.hasher.ip) if c.ip else None
         return PlannedComment(
             source_id=sid,
             parent_source=parent,
             status=c.status,
             author_name=c.author_name or "Anonymous",
             author_email=email,
-            email_hash=self.hasher.email(email) if email else None,
+            email_hash=email_hash,
             author_website=c.author_website,
-            ip_hash=self.hasher.ip(c.ip) if c.ip else None,
+            ip_hash=ip_hash,
             text=text,
             html=html,
             created_at=c.created_at,
