@@ -48,7 +48,7 @@ NUDGE_FPR = 0.10
 class Hyper:
     """Training settings (recorded in the model file)."""
 
-    l2: float = 2e-6
+    l2: float = 4e-6
     l2_lexicon: float = 1e-7
     min_df: int = 2
     max_iter: int = 400
@@ -192,7 +192,7 @@ def _sample_weights(corpora: Sequence[Corpus]) -> FloatArray:
     """Each source gets its share of the loss, split equally between its two classes."""
     parts = []
     for corpus in corpora:
-        share = SOURCE_WEIGHTS.get(corpus.name, 0.25)
+        share = SOURCE_WEIGHTS.get(corpus.name, 0.25)  # a new source counts a little
         y = corpus.labels
         n_pos = max(int(y.sum()), 1)
         n_neg = max(len(y) - int(y.sum()), 1)
