@@ -314,3 +314,50 @@ async def test_users_page(
     assert r.status_code == 303 and accounts.list_users(services.db) == [
         accounts.get_user(services.db, admin_user.id)
     ]
+
+
+async def test_the_models_explanation_is_highlighted_in_the_text(
+    as_moderator: Signed, services: Services, site: Site
+) -> None:
+    """Stored as the toxicity check stores it (the model itself need not be installed)."""
+    import datetime as dt
+
+    from townhall.domain.rendering import render_markdown
+    from townhall.store import threads as thread_store
+
+    text = "<i>You</i> idiot & co, idiot"
+    spans = [
+        {"term": "idiot", "weight": 1.2, "start": 11, "end": 16},
+        {"term": "idiot", "weight": 1.2, "start": 23, "end": 28},
+        {"term": "bogus", "weight": 0.5, "start": 12, "end": 99},  # stale: ignored
+    ]
+    decision = {
+        "verdict": "hold",
+        "toxicity": 0.91,
+        "shadow": False,
+        "results": [
+            {
+                "check": "toxicity",
+                "verdict": "hold",
+                "reason": "Toxicity 0.91: from 0.70 a comment is held for review.",
+                "score": 0.91,
+                "details": {"explanation": spans},
+            }
+        ],
+    }
+    now = dt.datetime.now(dt.UTC)
+    with services.db.write() as conn:
+        thread = thread_store.get_or_create_thread(
+            conn, site_id=site.id, key="/t", title="T", url=ORIGIN + "/t", now=now
+        )
+        comment_store.insert_comment(
+            conn, thread_id=thread["id"], parent_id=None, root_id=None, depth=0,
+            status="pending", shadow=False, author_name="A", text=text,
+            html=render_markdown(text), created_at=now, likes=0, dislikes=0, flag_count=0,
+            toxicity=0.91, moderation=decision, reader_id="r" * 64,
+        )  # fmt: skip
+    page = (await as_moderator.client.get("/admin/queue/pending?check=toxicity")).text
+    mark = '<mark title="raises the score: idiot (+1.20)">idiot</mark>'
+    assert f"&lt;i&gt;You&lt;/i&gt; {mark} &amp; co, {mark}</div>" in page
+    assert '<span class="score" title="score">0.91</span>' in page
+    assert '<mark class="term" title="weight +1.20">idiot</mark>' in page
