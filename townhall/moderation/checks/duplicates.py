@@ -38,35 +38,37 @@ def _key(text: str) -> tuple[str, int]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _shingles(stream: str) -> frozenset[int]:
+def _shingles(stream: str) -> frozenset[str]:
     if len(stream) <= SHINGLE:
-        return frozenset({hash(stream)})
-    return frozenset(hash(stream[i : i + SHINGLE]) for i in range(len(stream) - SHINGLE + 1))
+        return frozenset({stream})
+    return frozenset([stream[i : i + SHINGLE] for i in range(len(stream) - SHINGLE + 1)])
 
 
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of two texts' folded 4-gram sets (1.0: the same words); 0.0 when
     their lengths alone rule out a near duplicate."""
-    return _best(_key(a)[0], [b])
+    return _first_match(_key(a)[0], [b], NEAR_DUPLICATE)
 
 
-def _jaccard(ka: str, kb: str) -> float:
+def _jaccard(ka: str, kb: str, floor: float) -> float:
     short, long = sorted((len(ka), len(kb)))
-    if not long or short / long < NEAR_DUPLICATE:
-        return 0.0  # the sets' sizes alone rule it out (|A∩B|/|A∪B| <= |A|/|B|)
+    if not long or short / long < floor:
+        return 0.0  # the sizes alone rule it out (|A∩B|/|A∪B| <= |A|/|B|)
     sa, sb = _shingles(ka), _shingles(kb)
-    return len(sa & sb) / len(sa | sb)
+    common = len(sa & sb)
+    return common / (len(sa) + len(sb) - common)
 
 
-def _best(stream: str, others: list[str]) -> float:
+def _first_match(stream: str, others: list[str], floor: float) -> float:
+    """The similarity to the first of ``others`` that reaches ``floor``, else the best below
+    it (one match is enough to decide; comparing on would only cost time)."""
     best = 0.0
     for other in others:
         ko = _key(other)[0]
-        score = 1.0 if ko == stream else _jaccard(stream, ko)
-        if score > best:
-            best = score
-            if best == 1.0:
-                break
+        score = 1.0 if ko == stream else _jaccard(stream, ko, floor)
+        if score >= floor:
+            return score
+        best = max(best, score)
     return best
 
 
@@ -99,7 +101,7 @@ def _same_reader(sub: Submission, ctx: CheckContext, stream: str, words: int) ->
         ]
         score = 1.0 if any(_key(t)[0] == stream for t in mine) else 0.0
     else:
-        score = _best(stream, [p.text for p in posts])
+        score = _first_match(stream, [p.text for p in posts], NEAR_DUPLICATE)
     if score < NEAR_DUPLICATE:
         return None
     same = "the same text" if score == 1.0 else "nearly the same text"
@@ -126,7 +128,7 @@ def _flood(sub: Submission, ctx: CheckContext, stream: str) -> CheckResult | Non
         if not (sub.reader_id and p.reader_id == sub.reader_id)
         and not (sub.ip_hash and p.ip_hash == sub.ip_hash)
     ]
-    score = _best(stream, others)
+    score = _first_match(stream, others, FLOOD_SIMILARITY)
     if score < FLOOD_SIMILARITY:
         return None
     return CheckResult(
