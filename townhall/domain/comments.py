@@ -486,6 +486,8 @@ def flag(services: Services, comment_id: Any, reason: Any, note: Any, reader: Re
         raise InvalidInput(f"reason must be one of: {choices}", field="reason") from None
     if note is not None and (not isinstance(note, str) or len(note) > 500):
         raise InvalidInput("note must be text of at most 500 characters", field="note")
+    if note is not None:
+        note = note.replace("\x00", "")  # PostgreSQL text cannot hold NUL
     row, site, thread = _visible_comment(services, comment_id)
     policy = merge_policy(site.policy, thread.policy)
     now = _now()

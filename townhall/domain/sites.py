@@ -74,7 +74,7 @@ def normalise_origin(value: str, *, strict: bool = True) -> str | None:
 def _check_fields(
     key: str | None, name: str | None, origins: list[str] | None, edit_window: int | None
 ) -> list[str] | None:
-    if key is not None and not SITE_KEY.match(key):
+    if key is not None and not SITE_KEY.fullmatch(key):
         raise InvalidInput(
             "site key must be 1-64 lowercase letters, digits, '-' or '_', starting with a letter "
             "or digit",
@@ -151,8 +151,10 @@ def update_site(
 
 
 def get_site(db: Database, key: str) -> Site:
-    with db.read() as conn:
-        row = site_store.site_by_key(conn, key)
+    row = None
+    if SITE_KEY.fullmatch(key):  # no site has another shape: do not ask the database about junk
+        with db.read() as conn:
+            row = site_store.site_by_key(conn, key)
     if row is None:
         raise NotFound(f"unknown site {key!r}: check data-townhall-site", field="site")
     return Site.from_row(row)
