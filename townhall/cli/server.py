@@ -31,9 +31,8 @@ def serve_command(
     demo: bool,
 ) -> None:
     """Serve the comment API, the widget and the moderator pages."""
-    import uvicorn
-
     from townhall.app import create_app
+    from townhall.web import serving
 
     settings = make_settings(
         config_file, data_dir, database_url, host=host, port=port, workers=workers, demo=demo
@@ -52,13 +51,12 @@ def serve_command(
         click.echo(f"demo site ready ({created} comments seeded): open {url}/")
     db.dispose()
     app = create_app(settings)
-    uvicorn.run(
+    serving.run(
         app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
         proxy_headers=settings.trust_forwarded_for,
-        server_header=False,
     )
 
 
