@@ -151,8 +151,9 @@ class Runner:
         st = self.settings()
         total = 0.0
         for t in targets.values():
-            length = measure.run_length(st, t.op_seconds, st.seconds)
-            warm = st.warmup if t.op_seconds < measure.SLOW_OP_S else 0
+            length = measure.expected_seconds(st, t.op_seconds)
+            fast = t.op_seconds < measure.SLOW_OP_S and t.server.name != "nginx"
+            warm = st.warmup if fast else 0
             restart = 3.0 if t.server.restartable else 0.3
             total += warm + measure.repetitions(st, t.op_seconds) * (length + restart + 0.5)
         return total
@@ -290,7 +291,8 @@ class Runner:
             repetitions=self.args.repetitions,
             wrk=self.wrk,
             client_pin=self.client_pin,
-            max_seconds=3 if self.args.quick else 8,
+            slow_ops=2,
+            slow_max_seconds=6.0 if self.args.quick else 20.0,
             servers=list(self.servers.values()),
         )
 

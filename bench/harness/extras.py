@@ -2,17 +2,19 @@
 
 Another benchmark takes part by being a script in ``bench/``. The harness reads its ``--help``
 and runs it with ``--json PATH`` when it offers that (the JSON it writes there goes into the
-report) and, unless ``bench/run.py --extras-full``, in its short mode (``--quick`` when it
-offers that, else a smaller size option from :data:`QUICK_ARGS`) to keep the whole run under
-15 minutes; a script without ``--json`` is run as it is and its last lines of output are
-kept. Each runs with a time limit,
-after the servers above are stopped; one that is absent or fails is reported, never fatal.
+report; a ``--json`` flag that prints the JSON instead works too) and, unless
+``bench/run.py --extras-full``, in its short mode (``--quick`` when it offers that, else a
+smaller size option from :data:`QUICK_ARGS`) to keep the whole run under 15 minutes. A script
+without ``--json`` is run as it is and its last lines of output are kept. Each runs with a time
+limit, after the servers above are stopped; one that is absent or fails is reported, never
+fatal.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -55,7 +57,29 @@ def widget_sizes(repo: Path, isso_python: Path | None) -> dict[str, Any]:
 
 
 # Shorter runs, for scripts that have no --quick but take a size option.
-QUICK_ARGS = {"bench_widget.py": ["--runs", "3"], "bench_toxicity.py": ["--n", "1000"]}
+QUICK_ARGS = {
+    "bench_widget.py": ["--runs", "3"],
+    "bench_toxicity.py": ["--n", "1000"],
+    "bench_import.py": ["--comments", "20000"],
+}
+
+
+def _json_in(text: str) -> Any:
+    """The JSON object a script printed: all of its output, or its last lines from one that
+    starts with "{"."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    lines = text.splitlines()
+    for i in range(len(lines) - 1, -1, -1):
+        if lines[i].lstrip().startswith("{"):
+            try:
+                return json.loads("\n".join(lines[i:]))
+            except json.JSONDecodeError:
+                continue
+    return None
 
 
 def _help(path: Path) -> str:
@@ -73,7 +97,10 @@ def run_script(path: Path, quick: bool, timeout: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="townhall-bench-extra-") as tmp:
         out = Path(tmp) / "result.json"
         argv = [sys.executable, str(path)]
-        if "--json" in usage:
+        json_to_stdout = bool(re.search(r"\[--json\]", usage))  # a flag: JSON on stdout
+        if json_to_stdout:
+            argv.append("--json")
+        elif "--json" in usage:  # --json PATH
             argv += ["--json", str(out)]
         if quick and "--quick" in usage:
             argv.append("--quick")
@@ -102,6 +129,8 @@ def run_script(path: Path, quick: bool, timeout: float) -> dict[str, Any]:
                 return {**entry, "status": "ok", "result": json.loads(out.read_text())}
             except json.JSONDecodeError:
                 pass
+        if json_to_stdout and (data := _json_in(done.stdout)) is not None:
+            return {**entry, "status": "ok", "result": data}
         return {
             **entry,
             "status": "ok",

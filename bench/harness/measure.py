@@ -3,16 +3,17 @@ repetitions with the systems interleaved, so that a noisy neighbour hurts them a
 Each run records the load generator's figures and, from /proc, the server's CPU time and
 peak resident memory (its child processes included).
 
-Runs are time-bounded. A system that needs more than a second per operation (Isso on the
-1,000-comment thread) gets longer runs, up to ``max_seconds``, so that each run still
-completes about five operations; a run that ends with such a server still working through
+Runs are time-bounded. A system that needs more than a quarter of a second per operation
+(Isso on the 1,000-comment thread takes seconds) would complete next to nothing in a two-second
+run, so its runs are bounded by count as well: they end when ``slow_ops`` operations have
+completed, or after ``slow_max_seconds``, driven by the asyncio client (at a few operations a
+second the client costs nothing). A run that ends with such a server still working through
 queued connections (a synchronous worker answers them after the client is gone) is followed
 by a restart of that server, by PID, so it does not steal the next run's core.
 """
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections.abc import Callable
@@ -24,7 +25,6 @@ from harness.load import Plan, run_wrk
 from harness.servers import PeakSampler, Server, cpu_seconds, snapshot
 from harness.workloads import PlanFactory
 
-MIN_OPS_PER_RUN = 5
 SLOW_OP_S = 0.25  # above this per operation, a warm-up run is only a wait
 VERY_SLOW_OP_S = 1.0  # above this, two repetitions (of the longest runs) instead of three
 
@@ -36,7 +36,8 @@ class Settings:
     repetitions: int
     wrk: str | None  # None: the asyncio client
     client_pin: list[str]
-    max_seconds: int = 12
+    slow_ops: int = 2
+    slow_max_seconds: float = 20.0
     idle_wait: float = 10.0
     servers: list[Server] = field(default_factory=list)  # every running server
 
@@ -81,23 +82,34 @@ def repetitions(settings: Settings, op_seconds: float) -> int:
     return settings.repetitions
 
 
-def run_length(settings: Settings, op_seconds: float, seconds: int) -> int:
-    wanted = math.ceil(MIN_OPS_PER_RUN * op_seconds)
-    return max(seconds, min(settings.max_seconds, wanted))
+def expected_seconds(settings: Settings, op_seconds: float) -> float:
+    """How long one measured run of a system lasts."""
+    if op_seconds >= SLOW_OP_S:
+        return min(settings.slow_max_seconds, settings.slow_ops * op_seconds * 1.2)
+    return float(settings.seconds)
 
 
 def run_once(
-    settings: Settings, server: Server, plan: Plan, connections: int, seconds: int
+    settings: Settings,
+    server: Server,
+    plan: Plan,
+    connections: int,
+    seconds: float,
+    max_ops: int | None = None,
 ) -> dict[str, Any]:
     before = snapshot(server)
     with PeakSampler(before["pids"]) as sampler:
-        if settings.wrk:
+        if max_ops is not None:  # count-bounded: a slow system
+            result = pyload.run(
+                plan, port=server.port, connections=connections, seconds=seconds, max_ops=max_ops
+            )
+        elif settings.wrk:
             result = run_wrk(
                 settings.wrk,
                 plan,
                 port=server.port,
                 connections=connections,
-                seconds=seconds,
+                seconds=int(seconds),
                 pin=settings.client_pin,
             )
         else:
@@ -161,7 +173,8 @@ def measure_cell(
     failed: dict[str, str] = {}
     settle(settings)
     for name, t in targets.items():
-        if settings.warmup > 0 and t.op_seconds < SLOW_OP_S:
+        # nginx has nothing to warm; a slow system's warm-up would only be a wait
+        if settings.warmup > 0 and t.op_seconds < SLOW_OP_S and name != "ceiling":
             try:
                 run_once(settings, t.server, t.plan(0), connections, settings.warmup)
             except Exception as exc:  # a system that fails is reported, the others go on
@@ -174,14 +187,17 @@ def measure_cell(
             if name in failed or rep > reps[name]:
                 continue
             t = targets[name]
-            seconds = run_length(settings, t.op_seconds, settings.seconds)
+            slow = t.op_seconds >= SLOW_OP_S
+            seconds = settings.slow_max_seconds if slow else settings.seconds
+            max_ops = settings.slow_ops if slow else None
             try:
-                result = run_once(settings, t.server, t.plan(rep), connections, seconds)
+                result = run_once(settings, t.server, t.plan(rep), connections, seconds, max_ops)
             except Exception as exc:
                 failed[name] = f"{type(exc).__name__}: {exc}"
                 continue
             if result["ops"]:  # what an operation really takes here, for the next run
                 t.op_seconds = result["seconds"] / result["ops"]
+            result["count_bounded"] = slow
             runs[name].append(result)
             if on_run:
                 on_run(name, result)

@@ -1,9 +1,11 @@
-"""A small load generator on raw asyncio streams, for machines without wrk.
+"""A small load generator on raw asyncio streams: for machines without wrk, and for systems so
+slow (seconds an operation) that a run is better bounded by a count of operations than by time.
 
 Same contract as the wrk driver: each connection sends a batch of (pipelined) requests, reads
-all of its responses, records the batch's latency and goes on until the time is up. It parses
-just enough HTTP/1.1 (status line, Content-Length, chunked, Connection: close). Python on one
-core saturates long before nginx does, so with this client the ceiling is the client's.
+all of its responses, records the batch's latency and goes on until the time is up (or the
+wanted number of operations has completed). It parses just enough HTTP/1.1 (status line,
+Content-Length, chunked, Connection: close). Python on one core saturates long before nginx
+does, so with this client the ceiling is the client's.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import os
 import time
 from typing import Any
 
-from harness.load import LATENCY_PERCENTILES, Plan
+from harness.load import Plan, percentiles
 
 
 class _Stats:
-    def __init__(self) -> None:
+    def __init__(self, max_ops: int | None) -> None:
+        self.max_ops = max_ops
+        self.finished = 0.0  # when the last operation completed (monotonic)
         self.latencies: list[float] = []
         self.requests = 0
         self.bytes = 0
@@ -58,11 +62,13 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bool, int]:
     return status, close, size
 
 
-async def _connection(plan: Plan, port: int, index: int, deadline: float, stats: _Stats) -> None:
+async def _connection(
+    plan: Plan, port: int, index: int, deadline: float, stats: _Stats, done: asyncio.Event
+) -> None:
     batches = plan.batches
     i = index * 7919 % len(batches)
     conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not done.is_set():
         if conn is None:
             try:
                 conn = await asyncio.open_connection("127.0.0.1", port)
@@ -85,32 +91,55 @@ async def _connection(plan: Plan, port: int, index: int, deadline: float, stats:
                 stats.statuses[status] = stats.statuses.get(status, 0) + 1
                 if status > 399:
                     stats.error("status")
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             stats.error("read")
             close = True
         else:
             stats.latencies.append(time.perf_counter() - start)
+            stats.finished = time.monotonic()
+            if stats.max_ops and len(stats.latencies) >= stats.max_ops:
+                done.set()
         if close:
             writer.close()
             conn = None
+    if conn is not None:
+        conn[1].close()
 
 
-async def _run(plan: Plan, port: int, connections: int, seconds: int) -> tuple[_Stats, float]:
-    stats = _Stats()
+async def _run(
+    plan: Plan, port: int, connections: int, seconds: float, max_ops: int | None
+) -> tuple[_Stats, float]:
+    stats = _Stats(max_ops)
+    done = asyncio.Event()
     start = time.monotonic()
     deadline = start + seconds
     tasks = [
-        asyncio.create_task(_connection(plan, port, i, deadline, stats)) for i in range(connections)
+        asyncio.create_task(_connection(plan, port, i, deadline, stats, done))
+        for i in range(connections)
     ]
-    await asyncio.wait(tasks, timeout=seconds + 30)
-    for task in tasks:
+    waiter: asyncio.Task[Any] = asyncio.create_task(done.wait())
+    everyone: asyncio.Future[Any] = asyncio.gather(*tasks)
+    # every connection stops at the deadline, or all stop once enough operations are done
+    await asyncio.wait([waiter, everyone], return_when=asyncio.FIRST_COMPLETED)
+    for task in [*tasks, waiter]:
         task.cancel()
+    await asyncio.gather(*tasks, waiter, everyone, return_exceptions=True)
+    if max_ops and done.is_set():  # a count-bounded run ends with its last operation
+        return stats, stats.finished - start
     return stats, time.monotonic() - start
 
 
 def run(
-    plan: Plan, *, port: int, connections: int, seconds: int, core: int | None = None
+    plan: Plan,
+    *,
+    port: int,
+    connections: int,
+    seconds: float,
+    max_ops: int | None = None,
+    core: int | None = None,
 ) -> dict[str, Any]:
+    """Run for ``seconds``, or until ``max_ops`` operations have completed if that is sooner;
+    on the second core (the load generator's) unless told otherwise."""
     old = os.sched_getaffinity(0)
     cores = sorted(old)
     if core is None and len(cores) >= 2:
@@ -119,28 +148,19 @@ def run(
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {core})
     try:
-        stats, elapsed = asyncio.run(_run(plan, port, connections, seconds))
+        stats, elapsed = asyncio.run(_run(plan, port, connections, seconds, max_ops))
     finally:
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, old)
-    lat = sorted(stats.latencies) or [0.0]
-
-    def pct(p: float) -> float:
-        return lat[min(len(lat) - 1, int(len(lat) * p / 100))] * 1000
-
     ops = stats.requests / plan.per_batch
     return {
         "seconds": round(elapsed, 3),
         "requests": stats.requests,
         "ops": round(ops, 2),
-        "ops_per_s": round(ops / elapsed, 2),
-        "mb_per_s": round(stats.bytes / elapsed / 2**20, 2),
-        "latency_ms": {
-            "min": round(lat[0] * 1000, 3),
-            "mean": round(sum(lat) / len(lat) * 1000, 3),
-            "max": round(lat[-1] * 1000, 3),
-            **{f"p{p}": round(pct(p), 3) for p in LATENCY_PERCENTILES},
-        },
+        "ops_per_s": round(ops / elapsed, 3) if elapsed > 0 else 0.0,
+        "mb_per_s": round(stats.bytes / elapsed / 2**20, 2) if elapsed > 0 else 0.0,
+        "latency_ms": percentiles([round(x * 1e6) for x in stats.latencies]),
+        "latency_samples": len(stats.latencies),
         "errors": stats.errors,
         "statuses": stats.statuses if plan.count_statuses else {},
         "client": "python-asyncio",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 SYSTEM_LABELS = {"townhall": "townhall", "isso": "Isso", "ceiling": "nginx (ceiling)"}
@@ -278,12 +280,14 @@ def extras_lines(results: dict[str, Any]) -> list[str]:
         lines.append("")
     for key, b in (ex.get("benchmarks") or {}).items():
         if b["status"] == "ok" and "result" in b:
-            lines.append(
-                f"- **{key}** ({b['seconds']} s, `{b['command']}`): `{_compact(b['result'])}`"
-            )
+            leaves = _leaves(b["result"])
+            shown = "; ".join(f"{k} = {v}" for k, v in leaves[:16])
+            more = f" (+{len(leaves) - 16} more in latest.json)" if len(leaves) > 16 else ""
+            command = _short(b["command"])
+            lines.append(f"- **{key}** ({b['seconds']} s, `{command}`): {shown}{more}")
         elif b["status"] == "ok":
             shown = "<br>".join(b.get("output_tail", [])[-6:])
-            lines.append(f"- **{key}** ({b['seconds']} s, `{b['command']}`, text output): {shown}")
+            lines.append(f"- **{key}** ({b['seconds']} s, `{_short(b['command'])}`): {shown}")
         else:
             note = b.get("note", "")
             tail = " / ".join(b.get("output_tail", [])[-2:])
@@ -291,11 +295,28 @@ def extras_lines(results: dict[str, Any]) -> list[str]:
     return lines or ["Not run."]
 
 
-def _compact(data: Any, limit: int = 600) -> str:
-    import json
+def _leaves(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """The numbers (and short strings) in a nested result, as dotted paths."""
+    out: list[tuple[str, Any]] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out += _leaves(v, f"{prefix}{k}.")
+    elif isinstance(data, list):
+        if all(isinstance(x, (int, float)) for x in data) and len(data) <= 4:
+            out.append((prefix[:-1], data))
+        else:
+            for i, v in enumerate(data[:4]):
+                out += _leaves(v, f"{prefix}{i}.")
+    elif isinstance(data, float):
+        out.append((prefix[:-1], round(data, 3)))
+    elif isinstance(data, (int, str)) and len(str(data)) <= 40:
+        out.append((prefix[:-1], data))
+    return out
 
-    text = json.dumps(data, separators=(", ", ": "), default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+def _short(command: str) -> str:
+    """The command without the temporary --json path."""
+    return re.sub(r"--json \S+", "--json …", command.replace(str(Path.cwd()) + "/", ""))
 
 
 def markdown(results: dict[str, Any]) -> str:

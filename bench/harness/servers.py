@@ -279,7 +279,13 @@ class Server:
         raise SetupError(f"{self.name} did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def restart(self, timeout: float = 60.0) -> None:
-        self.stop(grace=3.0)
+        """Kill (SIGKILL, by PID: what it was doing is being thrown away) and start again."""
+        for pid in {*self.known_pids, *self.pids()}:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=30)
+        self.stop()
         self.known_pids = set()
         self.restarts += 1
         self.start(timeout)
