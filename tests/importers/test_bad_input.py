@@ -278,3 +278,23 @@ def test_damaged_files_never_raise(
     )
     assert report.fatal is None or report.comments_imported == 0
     check_invariants(scratch.db)
+
+
+def test_gzip_exports(services: Services, run_import: Importer, tmp_path: Path) -> None:
+    import gzip
+
+    data = (DISQUS_HEAD + "".join(_post(str(n)) for n in range(1, 301)) + "</disqus>\n").encode()
+    whole = tmp_path / "export.xml.gz"
+    whole.write_bytes(gzip.compress(data))
+    report = run_import(whole)
+    assert report.format == "disqus"
+    assert dict(report.imported) == {"published": 300}
+    # Cut short, as an interrupted download leaves it: what came before is read.
+    cut = tmp_path / "cut.xml.gz"
+    compressed = gzip.compress(data)
+    cut.write_bytes(compressed[: len(compressed) * 2 // 3])
+    report = run_import(cut, dry_run=True)
+    assert report.ok
+    assert 100 < report.records_read < 300
+    assert report.skipped["duplicate"] == report.records_read - report.skipped["malformed"]
+    assert any("gzip file is damaged or cut short" in w.message for w in report.warnings)

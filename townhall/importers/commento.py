@@ -21,6 +21,7 @@ from townhall.importers.cleaning import (
     raw_text,
     text_value,
 )
+from townhall.importers.files import open_input
 from townhall.importers.jsonstream import JsonStream, JsonSyntaxError
 from townhall.importers.records import (
     AuthorRecord,
@@ -43,11 +44,7 @@ _STATES = {
 
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record]:
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from None
-    with handle:
+    with open_input(path, ctx) as handle:
         stream = JsonStream(handle)
         if stream.peek() != "{":
             raise UnreadableFile(

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+from townhall.importers.files import read_head
 from townhall.importers.isso import SQLITE_MAGIC
 from townhall.importers.records import UnreadableFile
 
@@ -26,11 +27,7 @@ def _xml_root(data: bytes) -> str | None:
 
 
 def detect_format(path: Path) -> str:
-    try:
-        with path.open("rb") as f:
-            head = f.read(_HEAD)
-    except OSError as exc:
-        raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from None
+    head = read_head(path, _HEAD)
     if head.startswith(SQLITE_MAGIC):
         return "isso"
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
+
+from townhall.importers.files import BinaryInput
 
 CHUNK = 1 << 20
 MAX_VALUE = 64 << 20  # one record larger than this is an error, not a reason to buffer
@@ -24,7 +26,7 @@ class JsonSyntaxError(Exception):
 
 
 class JsonStream:
-    def __init__(self, handle: IO[bytes]) -> None:
+    def __init__(self, handle: BinaryInput) -> None:
         self.handle = handle
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         self.json = json.JSONDecoder()

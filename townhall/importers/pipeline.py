@@ -18,6 +18,7 @@ from typing import Protocol
 from townhall.domain.identity import Hasher
 from townhall.importers import commento, disqus, generic, isso, remark42, wordpress
 from townhall.importers.detect import detect_format
+from townhall.importers.files import input_size
 from townhall.importers.planner import Planner
 from townhall.importers.records import (
     AuthorRecord,
@@ -135,10 +136,7 @@ def _import(
             else "--site is required: the key of the site the comments belong to"
         )
         return
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from None
+    size = input_size(path)
     with Staging() as staging:
         progress.phase("reading", size)
         ctx = ReadContext(timezone=options.timezone, progress=progress.update)
@@ -154,6 +152,8 @@ def _import(
                 if record.reason is not None:
                     report.records_read += 1
                 report.add(record)
+        for note in ctx.notes:
+            report.add(note)
         staging.finish()
         progress.update(size)
         _write(db, hasher, staging, site["id"], format, options, progress, report)
@@ -221,6 +221,7 @@ def _write(
     )
     writer = Writer(db, site_id, report, batch_size=options.batch_size, dry_run=options.dry_run)
     dev_hosts: dict[str, int] = {}
+    no_url = 0
     progress.phase("writing" if not options.dry_run else "checking", staging.comment_count)
     done = 0
     for key in staging.thread_keys():
@@ -231,6 +232,7 @@ def _write(
         if plan is not None:
             if plan.dev_host:
                 dev_hosts[plan.dev_host] = dev_hosts.get(plan.dev_host, 0) + 1
+            no_url += not plan.url
             writer.add(plan)
         progress.update(done)
     writer.close()
@@ -240,6 +242,13 @@ def _write(
             Problem(
                 f"{planner.missing_authors} comment(s) name an author the file does not list: "
                 "imported as Anonymous"
+            )
+        )
+    if no_url:
+        report.add(
+            Problem(
+                f"{no_url} thread(s) have no URL (the file gives only page paths, or none): "
+                "--base-url https://www.your-site.example would give them one"
             )
         )
     for host, count in sorted(dev_hosts.items()):

@@ -124,3 +124,4 @@ class ReadContext:
 
     timezone: dt.tzinfo = dt.UTC
     progress: Callable[[int], None] = field(default=_ignore_progress)
+    notes: list[Problem] = field(default_factory=list)  # about the file as a whole

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from townhall.importers.cleaning import clean_name, clean_title, parse_time, raw_text, text_value
+from townhall.importers.files import open_input
 from townhall.importers.records import (
     BodyFormat,
     CommentRecord,
@@ -34,11 +35,7 @@ def _object(value: Any) -> dict[str, Any]:
 
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record]:
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from None
-    with handle:
+    with open_input(path, ctx) as handle:
         seen: dict[str, bool] = {}  # thread url -> has a title
         sites: set[str] = set()
         meta_read = False

@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select, text
 
 from townhall.domain.sites import SITE_KEY
+from townhall.importers.files import input_size, open_input
 from townhall.importers.native import FORMAT, TABLES, VERSION, RowError, decode_row
-from townhall.importers.records import Problem, SkipReason, UnreadableFile
+from townhall.importers.records import Problem, ReadContext, SkipReason, UnreadableFile
 from townhall.importers.report import ImportReport
 from townhall.store.database import Database
 from townhall.store.schema import comments, sites, threads
@@ -209,12 +210,9 @@ def restore_site(
 ) -> None:
     if site_key is not None and not SITE_KEY.match(site_key):
         raise UnreadableFile(f"--site {site_key!r} is not a valid site key")
-    try:
-        handle = path.open("rb")
-        size = path.stat().st_size
-    except OSError as exc:
-        raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from None
-    with handle:
+    size = input_size(path)
+    ctx = ReadContext()
+    with open_input(path, ctx) as handle:
         header, first = _header(handle)
         report.site = site_key or str(header.get("site") or "")
         with db.read() as conn:
@@ -240,6 +238,8 @@ def restore_site(
             _read(handle, first, restorer, report, progress)
             restorer.finish()
     report.extra["restored"] = restorer.counts
+    for note in ctx.notes:
+        report.add(note)
     if restorer.unknown_columns:
         report.add(
             Problem(

@@ -17,13 +17,14 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 from xml.parsers.expat import ExpatError
 
 from defusedxml.common import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from townhall.importers.files import BinaryInput, open_input
 from townhall.importers.records import Problem, ReadContext, SkipReason, UnreadableFile
 
 CHUNK = 1 << 20
@@ -198,16 +199,12 @@ def stream_records(
 ) -> Iterator[XmlRecord | Problem]:
     """Yield each wanted element (whole, with its start line) and a Problem for each part of
     the file that could not be read. Raises UnreadableFile when nothing can be read."""
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise UnreadableFile(f"cannot open {path}: {exc.strerror or exc}") from None
-    with handle:
+    with open_input(path, ctx) as handle:
         yield from _stream(handle, ctx, wanted, resync, root_check, label)
 
 
 def _stream(
-    handle: IO[bytes],
+    handle: BinaryInput,
     ctx: ReadContext,
     wanted: Callable[[str, int], bool],
     resync: re.Pattern[bytes],
@@ -319,7 +316,10 @@ def _stream(
             found, newlines = _find_next(handle, error_offset, search_from, resync)
             if found is None:  # nothing after the error starts a record: nothing more to read
                 break
-            prefix = (prolog + target.primer()).encode("utf-8" if wide else encoding, "replace")
+            if wide:  # a UTF-16 file cannot be resumed with an ASCII primer
+                break
+            # The primer is ASCII (tag names, namespace URIs), valid in the file's encoding.
+            prefix = (prolog + target.primer()).encode("ascii", "xmlcharrefreplace")
             target = _Target(wanted, root_check)
             target.root_seen = True
             base_line = line + newlines
@@ -343,7 +343,7 @@ def _stream(
         )
 
 
-def _snippet(handle: IO[bytes], offset: int) -> str:
+def _snippet(handle: BinaryInput, offset: int) -> str:
     """The text of the line around ``offset`` (at most 60 characters), for error messages."""
     begin = max(0, offset - 200)
     handle.seek(begin)
@@ -377,7 +377,7 @@ def _new_parser(target: _Target, line_base: int) -> Any:
 
 
 def _find_next(
-    handle: IO[bytes], counted_from: int, offset: int, pattern: re.Pattern[bytes]
+    handle: BinaryInput, counted_from: int, offset: int, pattern: re.Pattern[bytes]
 ) -> tuple[int | None, int]:
     """The file offset of the next record start at or after ``offset``, and the number of
     newlines between ``counted_from`` and it."""
