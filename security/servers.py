@@ -138,6 +138,7 @@ class Server:
     target: Target
     settings: dict[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
+    args: tuple[str, ...] = ()  # more `townhall serve` options, e.g. ("--demo",)
     port: int = 0
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
@@ -163,7 +164,7 @@ class Server:
         env.pop("TOWNHALL_CONFIG", None)
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603 (our interpreter, fixed arguments)
-                [sys.executable, "-m", "townhall", "serve", "--host", self.host],
+                [sys.executable, "-m", "townhall", "serve", "--host", self.host, *self.args],
                 env={**env, "TOWNHALL_PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -30,12 +30,13 @@ class Database:
                 pool_size=pool_size,
                 max_overflow=8,
                 connect_args={"check_same_thread": False, "timeout": 30},
+                hide_parameters=True,  # errors are logged; parameters hold emails and text
             )
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
         else:
             self.engine = create_engine(
-                url, pool_size=pool_size, max_overflow=16, pool_pre_ping=True
+                url, pool_size=pool_size, max_overflow=16, pool_pre_ping=True, hide_parameters=True
             )
 
     @contextmanager
