@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from townhall.domain import comments as comment_domain
 from townhall.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from townhall.domain.ids import parse_id
 from townhall.domain.moderation import can_moderate
 from townhall.domain.services import Services
 from townhall.domain.sites import Site, list_sites, update_site
@@ -554,7 +555,7 @@ class ThreadInfo:
 
 
 def access_thread(services: Services, user: User, thread_id: Any) -> ThreadInfo:
-    tid = _parse_id(thread_id, "thread")
+    tid = parse_id(thread_id, "thread", "an id")
     with services.db.read() as conn:
         row = store.thread_with_site(conn, tid)
     if row is None:
@@ -580,7 +581,7 @@ def access_thread(services: Services, user: User, thread_id: Any) -> ThreadInfo:
 def access_ban(services: Services, user: User, ban_id: Any) -> int:
     """The id of a ban the user may lift: one on their site; a ban on every site is an
     admin's."""
-    bid = _parse_id(ban_id, "ban")
+    bid = parse_id(ban_id, "ban", "an id")
     with services.db.read() as conn:
         exists, site_id = store.ban_site_id(conn, bid)
         keys = store.site_keys(conn)
@@ -592,14 +593,6 @@ def access_ban(services: Services, user: User, ban_id: Any) -> int:
     elif not user.may_moderate(site_id):
         raise _refuse(keys.get(site_id, "?"))
     return bid
-
-
-def _parse_id(value: Any, field: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62:
-        return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 19 and int(value) > 0:
-        return int(value)
-    raise InvalidInput(f"{field} must be an id", field=field)
 
 
 def update_site_settings(

@@ -24,6 +24,7 @@ from townhall.domain.errors import (
 )
 from townhall.domain.events import ThreadChanged
 from townhall.domain.identity import Reader, new_token, token_hash
+from townhall.domain.ids import parse_id
 from townhall.domain.rendering import render_markdown
 from townhall.domain.services import Services
 from townhall.domain.sites import Site
@@ -121,18 +122,6 @@ def _clean_author(
     return name or "Anonymous", email, website
 
 
-def _parse_id(value: Any, field: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.isdigit() and len(value) < 19:
-        number = int(value)
-    else:
-        raise InvalidInput(f"{field} must be a comment id as returned by the API", field=field)
-    if not 0 < number < 2**62:
-        raise InvalidInput(f"{field} must be a comment id as returned by the API", field=field)
-    return number
-
-
 def _decide(
     services: Services, sub: Submission, policy_site: Site, thread: Thread | None
 ) -> Decision:
@@ -176,7 +165,7 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
         thread_row = thread_store.thread_by_key(conn, site.id, key)
         parent = None
         if new.parent_id is not None:
-            parent = comment_store.comment_by_id(conn, _parse_id(new.parent_id, "parent_id"))
+            parent = comment_store.comment_by_id(conn, parse_id(new.parent_id, "parent_id"))
     thread = Thread.from_row(thread_row) if thread_row else None
     depth = 0
     if new.parent_id is not None:
@@ -324,7 +313,7 @@ def _announce(services: Services, site: Site, thread: Thread, comment_id: int | 
 
 
 def _load(services: Services, comment_id: Any) -> tuple[Any, Site, Thread]:
-    cid = _parse_id(comment_id, "id")
+    cid = parse_id(comment_id, "id")
     with services.db.read() as conn:
         row = comment_store.comment_by_id(conn, cid)
         thread_row = thread_store.thread_by_id(conn, row["thread_id"]) if row else None

@@ -24,6 +24,7 @@ import msgspec
 
 from townhall.domain.errors import Conflict, InvalidInput, NotFound
 from townhall.domain.events import ThreadChanged
+from townhall.domain.ids import parse_id
 from townhall.domain.services import Services
 from townhall.moderation.checks.toxicity import explanation, load_model
 from townhall.moderation.policy import Policy, PolicyError, merge_policy
@@ -203,15 +204,7 @@ def _now() -> dt.datetime:
 
 
 def _id(value: Any, field: str = "id") -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.isdigit() and len(value) < 19:
-        number = int(value)
-    else:
-        raise InvalidInput(f"{field} must be an id as shown in the moderation queue", field=field)
-    if not 0 < number < 2**62:
-        raise InvalidInput(f"{field} must be an id as shown in the moderation queue", field=field)
-    return number
+    return parse_id(value, field, "an id as shown in the moderation queue")
 
 
 def _actor(actor: Any) -> str:
