@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    false,
     JSON,
     Boolean,
     Column,
@@ -17,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from townhall.store.types import UTCDateTime
