@@ -55,11 +55,16 @@ THIRD_PARTY = [
     "You're a moron if you think that will work.",
     "Only an idiot would vote for this clown.",
     "Anyone who believes this rubbish is a fool.",
-    "Sleepy Joe can't remember what day it is.",
-    "Crooked Hillary should be locked up.",
     "Those people are animals.",
     "They are vermin, all of them.",
     "Immigrants are parasites draining our country.",
+]
+# Mocking nicknames alone are milder: the model nudges their authors, and holds them when the
+# rest of the comment is abusive too (see docs/model-card.md, thresholds).
+NICKNAMES = [
+    "Sleepy Joe can't remember what day it is.",
+    "Crooked Hillary should be locked up.",
+    "Dementia Joe is lost again.",
 ]
 STRONG_CIVIL = [
     "This plan is a fiasco and the finance minister ought to step down.",
@@ -120,6 +125,11 @@ def test_obfuscated_profanity_is_caught(model: ToxicityModel, text: str) -> None
 @pytest.mark.parametrize("text", THIRD_PARTY)
 def test_third_party_insults_and_group_contempt_are_held(model: ToxicityModel, text: str) -> None:
     assert model.score(text) >= DEFAULT_HOLD_THRESHOLD
+
+
+@pytest.mark.parametrize("text", NICKNAMES)
+def test_mocking_nicknames_are_nudged(model: ToxicityModel, text: str) -> None:
+    assert model.score(text) >= DEFAULT_NUDGE_THRESHOLD
 
 
 @pytest.mark.parametrize("text", STRONG_CIVIL)

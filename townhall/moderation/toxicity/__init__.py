@@ -3,8 +3,8 @@
 >>> model = default_model()
 >>> model.score("only an idiot would believe this") >= DEFAULT_HOLD_THRESHOLD
 True
->>> [c.term for c in model.explain("only an idiot would believe this", top=1)]
-['only an idiot']
+>>> [c.term for c in model.explain("Only an idiot would believe this", top=1)]
+['idiot']
 
 See ``docs/model-card.md`` for the data, the metrics and the known blind spots.
 """
@@ -27,8 +27,8 @@ __all__ = [
 # Recommended thresholds on ``ToxicityModel.score``, chosen by ``training.train`` on validation
 # rows held out of the training sources (hold: 2 % of civil comments reach it; nudge: 10 %).
 # The shipped model file records the same numbers; a test keeps the two in step.
-DEFAULT_HOLD_THRESHOLD = 0.5
-DEFAULT_NUDGE_THRESHOLD = 0.3
+DEFAULT_HOLD_THRESHOLD = 0.89
+DEFAULT_NUDGE_THRESHOLD = 0.24
 
 
 @functools.cache
