@@ -159,6 +159,18 @@ def test_restore_keeps_the_database_usable(
     assert new_id > 1
 
 
+def test_restore_under_another_site_key(
+    services: Services, site: Site, second_db: Database, tmp_path: Path
+) -> None:
+    _post(services, "To be copied.", 1)
+    export = tmp_path / "site.jsonl"
+    export_site(services.db, "news", str(export))
+    report = import_file(second_db, services.hasher, export, format="townhall", site_key="copy")
+    assert report.ok and report.site == "copy"
+    with second_db.read() as conn:
+        assert [r.key for r in conn.execute(select(TABLES["site"]))] == ["copy"]
+
+
 def test_restore_refuses_a_database_with_rows(
     services: Services, site: Site, tmp_path: Path
 ) -> None:

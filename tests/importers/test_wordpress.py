@@ -96,6 +96,11 @@ def test_theme_unit_test_data(services: Services, run_import: Importer) -> None:
     check_invariants(services.db)
 
 
+def test_thread_key_identifier_is_the_post_id(services: Services, run_import: Importer) -> None:
+    run_import("wordpress/wordpress-importer-theme-unit-test-data.xml", thread_key="identifier")
+    assert set(thread_rows(services.db)) == {"51", "155", "703", "1148", "1149", "1168", "1170"}
+
+
 def test_remark42_wxr_pingback_parent(services: Services, run_import: Importer) -> None:
     report = run_import("wordpress/remark42-wxr-1.2-realmenweardress.xml")
     assert report.records_read == 4

@@ -170,11 +170,10 @@ def _thread_keys(staging: Staging, options: ImportOptions, report: ImportReport)
         url = thread.url.strip()
         if url:
             url = remapper.apply(url)
-        key = ""
-        if options.thread_key == "identifier" and thread.identifier:
-            key = clean_key(thread.identifier)
-        if not key:
-            key = key_from_url(url)
+        if options.thread_key == "identifier":
+            key = clean_key(thread.identifier) or key_from_url(url)
+        else:
+            key = key_from_url(url) or clean_key(thread.identifier)
         keys.append((key, url, thread.source_key))
     staging.set_keys(keys)
     for rule, used in zip(options.remaps, remapper.used, strict=True):

@@ -4,7 +4,8 @@ The rule (documented in docs/importing.md): ``--remap`` rules rewrite a thread's
 the thread key is then the URL's path, with its query when it has one (``/2014/test/``,
 ``/?p=4``), which is what the widget uses when a page gives no ``data-townhall-thread``.
 With ``--thread-key identifier`` the source system's own article id is the key instead
-(Disqus ``<id>``, WordPress ``post_id``), falling back to the path when it is empty.
+(Disqus ``<id>``, WordPress ``post_id``), falling back to the path when it is empty; and a
+thread without URL falls back to its identifier the other way round.
 Threads of several hosts with the same path (dev hosts leak into Disqus exports) become one
 townhall thread; a URL on a public host is preferred for it.
 """

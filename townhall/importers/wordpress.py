@@ -67,6 +67,11 @@ def _root_check(tag: str) -> None:
         )
 
 
+def _item_label(item: Element) -> str:
+    post_id = _value(_wp(item), "post_id")
+    return f"item {post_id}" if post_id else "item"
+
+
 def _wp(elem: Element) -> dict[str, Element]:
     """The ``wp:`` children of an element by local name (the first of each name)."""
     found: dict[str, Element] = {}
@@ -93,7 +98,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record]:
         wanted=_wanted,
         resync=_RESYNC,
         root_check=_root_check,
-        label=lambda e: "item",
+        label=_item_label,
     ):
         if isinstance(item, Problem):
             yield item
