@@ -1,0 +1,91 @@
+"""Training end to end on a small corpus: deterministic bytes, thresholds, evaluation."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from townhall.moderation.toxicity import ToxicityModel
+from townhall.moderation.toxicity.features import FeatureConfig
+from townhall.moderation.toxicity.training import Hyper, evaluate, train
+
+TOXIC = [
+    "you are an idiot",
+    "what a stupid moron",
+    "shut up loser",
+    "they are vermin",
+    "go to hell you clown",
+    "this writer is a fool",
+    "those people are animals",
+    "you pathetic troll",
+]
+CIVIL = [
+    "the council meets on tuesday",
+    "thanks for the article",
+    "i disagree with the budget",
+    "the bridge is closed for repairs",
+    "the minister should resign",
+    "great photos of the parade",
+    "rain expected this weekend",
+    "the library opens at nine",
+]
+
+
+def _write(path: Path, rows: list[tuple[str, int]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    rows = [(f"{t} {i}", 1) for i in range(6) for t in TOXIC]
+    rows += [(f"{t} {i}", 0) for i in range(6) for t in CIVIL]
+    _write(tmp_path / "data" / "train" / "civil_train.csv", rows)
+    _write(
+        tmp_path / "data" / "test" / "tiny_test.csv",
+        [(t, 1) for t in TOXIC] + [(t, 0) for t in CIVIL],
+    )
+    return tmp_path / "data"
+
+
+SMALL = Hyper(features=FeatureConfig(word_bits=12, char_bits=12), max_iter=100)
+
+
+def test_training_is_byte_for_byte_reproducible(data_dir: Path, tmp_path: Path) -> None:
+    first = train(data_dir, tmp_path / "a.npz", hyper=SMALL)
+    second = train(data_dir, tmp_path / "b.npz", hyper=SMALL)
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    assert first.version == second.version
+    assert "civil_train" in first.format()
+    assert first.as_dict()["rows"]["civil_train"] == first.rows["civil_train"]
+
+
+def test_a_different_seed_gives_a_different_model(data_dir: Path, tmp_path: Path) -> None:
+    train(data_dir, tmp_path / "a.npz", hyper=SMALL, seed=1)
+    train(data_dir, tmp_path / "b.npz", hyper=SMALL, seed=2)
+    assert (tmp_path / "a.npz").read_bytes() != (tmp_path / "b.npz").read_bytes()
+
+
+def test_trained_model_separates_and_evaluates(data_dir: Path, tmp_path: Path) -> None:
+    report = train(data_dir, tmp_path / "m.npz", hyper=SMALL)
+    model = ToxicityModel.load(tmp_path / "m.npz")
+    assert model.score("you idiot") > model.score("the council meets")
+    assert 0.0 < report.nudge_threshold <= report.hold_threshold < 1.0
+    evaluation = evaluate(model, data_dir)
+    (split,) = evaluation.splits
+    assert split.split == "tiny_test" and split.rows == 16 and not split.eval_only
+    assert split.roc_auc > 0.9
+    assert "tiny_test" in evaluation.format()
+    assert evaluation.as_dict()["splits"][0]["rows"] == 16
+
+
+def test_loading_rejects_other_files(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.npz"
+    bogus.write_bytes(b"not a zip")
+    with pytest.raises(Exception):  # noqa: B017 - any read error will do
+        ToxicityModel.load(bogus)
