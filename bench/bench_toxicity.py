@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -38,7 +39,7 @@ def comments(n: int) -> list[str]:
     return texts[:n]
 
 
-def timings(score: Callable[[str], float], texts: list[str]) -> list[float]:
+def timings(score: Callable[[str], Any], texts: list[str]) -> list[float]:
     for text in texts[:200]:  # warm caches
         score(text)
     out = []
