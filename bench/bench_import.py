@@ -39,7 +39,9 @@ sys.path.insert(0, str(BENCH))
 from gen_disqus import generate  # noqa: E402
 
 
-def timed(cmd: list[str], *, stdin: str | None = None, env: dict[str, str] | None = None) -> dict[str, Any]:
+def timed(
+    cmd: list[str], *, stdin: str | None = None, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run a command under /usr/bin/time: wall seconds, peak RSS (MiB), exit code, output."""
     fd, stats = tempfile.mkstemp(prefix="bench-time-")
     os.close(fd)
@@ -85,9 +87,13 @@ def isso_python() -> Path | None:
     """Isso's importer in a virtualenv of its own (created once), or None if not installable."""
     for name in ("isso-venv", "isso-import-venv"):
         python = CACHE / name / "bin" / "python"
-        if python.exists() and subprocess.run(
-            [str(python), "-c", "import isso"], capture_output=True, check=False
-        ).returncode == 0:
+        if (
+            python.exists()
+            and subprocess.run(
+                [str(python), "-c", "import isso"], capture_output=True, check=False
+            ).returncode
+            == 0
+        ):
             return python
     target = CACHE / "isso-import-venv"
     shutil.rmtree(target, ignore_errors=True)

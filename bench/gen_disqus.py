@@ -5,7 +5,8 @@
 Shape follows real exports (see tests/fixtures/imports/QUIRKS.md): default namespace
 ``http://disqus.com``, ``dsq:id`` attributes, a category, all threads first and then the posts
 (flat, pointing at their thread and parent). About one thread per 20 posts with a skewed size
-distribution, replies nested up to depth 5, ~4% deleted, ~2% spam, a few dev-host threads
+distribution (the busiest has 0.5% of all posts, the top 2% of threads 30%), replies nested
+up to depth 5, ~4% deleted, ~2% spam, a few dev-host threads
 (``localhost:4000``), CDATA HTML bodies with links and line breaks, Cyrillic and CJK text.
 """
 
@@ -107,12 +108,15 @@ def generate(count: int, out: Path, seed: int = 1) -> None:
         # Recent posts per thread (id, depth), so replies can point at them: bounded memory.
         recent: dict[int, list[tuple[int, int]]] = {}
         for n in range(count):
-            # Skewed thread sizes: a few busy threads, a long tail of quiet ones.
-            index = (
-                min(threads - 1, int(rng.paretovariate(1.2)) - 1)
-                if rng.random() < 0.3
-                else (rng.randrange(threads))
-            )
+            # Skewed thread sizes: one very busy story (0.5% of all comments), a set of busy
+            # ones (the first 2% of threads get 30%), a long tail of quiet ones.
+            draw = rng.random()
+            if draw < 0.005:
+                index = 0
+            elif draw < 0.3:
+                index = rng.randrange(max(1, threads // 50))
+            else:
+                index = rng.randrange(threads)
             tid = first_thread + index
             pid = 50_000_000 + n
             seen = recent.setdefault(tid, [])

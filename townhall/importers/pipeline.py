@@ -223,16 +223,25 @@ def _write(
     no_url = 0
     progress.phase("writing" if not options.dry_run else "checking", staging.comment_count)
     done = 0
+    step = max(1, options.batch_size)
     for key in staging.thread_keys():
         threads = staging.threads_of(key)
-        staged = staging.comments_of([t.source_key for t in threads])
-        done += len(staged)
-        plan = planner.plan(key, threads, staged)
+        skeletons = staging.skeletons_of([t.source_key for t in threads])
+        plan = planner.plan(key, threads, skeletons)
+        del skeletons
         if plan is not None:
             if plan.dev_host:
                 dev_hosts[plan.dev_host] = dev_hosts.get(plan.dev_host, 0) + 1
             no_url += not plan.url
-            writer.add(plan)
+            # Bodies are read back a batch at a time: a huge thread never sits in memory.
+            for start in range(0, len(plan.order), step):
+                chunk = plan.order[start : start + step]
+                rows = staging.comments_by_seq([seq for seq, _, _ in chunk])
+                writer.add(
+                    plan, [planner.comment(sid, rows[seq], hang) for seq, sid, hang in chunk]
+                )
+                done += len(chunk)
+                progress.update(done)
         progress.update(done)
     writer.close()
     progress.update(staging.comment_count)

@@ -24,7 +24,7 @@ from townhall.importers.bodies import to_html
 from townhall.importers.cleaning import SOURCE_ID_MAX, clean_line_text
 from townhall.importers.records import CommentKind, Problem, SkipReason
 from townhall.importers.report import ImportReport
-from townhall.importers.staging import StagedComment, StagedThread
+from townhall.importers.staging import Skeleton, StagedComment, StagedThread
 from townhall.importers.urls import clean_url, host_of, is_dev_host
 from townhall.types import CommentStatus
 
@@ -60,7 +60,7 @@ class PlannedThread:
     title: str
     closed: bool
     created_at: dt.datetime
-    comments: list[PlannedComment]  # parents before children
+    order: list[tuple[int, str, str | None]]  # (staging seq, source id, parent's): parents first
     dev_host: str | None  # set when the only URL known is on a development host
 
 
@@ -121,17 +121,17 @@ class Planner:
             found = cache[value] = hasher(value)
         return found
 
-    def _skip(self, c: StagedComment, reason: SkipReason, message: str) -> None:
+    def _skip(self, c: Skeleton, reason: SkipReason, message: str) -> None:
         self.report.skip(Problem(message, c.line, c.label, reason))
 
-    def _warn(self, c: StagedComment, message: str) -> None:
+    def _warn(self, c: Skeleton, message: str) -> None:
         self.report.add(Problem(message, c.line, c.label))
 
     def plan(
-        self, key: str, threads: list[StagedThread], staged: list[StagedComment]
+        self, key: str, threads: list[StagedThread], staged: list[Skeleton]
     ) -> PlannedThread | None:
         by_key = {t.source_key: t for t in threads}
-        nodes: dict[str, StagedComment] = {}
+        nodes: dict[str, Skeleton] = {}
         refused: dict[str, SkipReason] = {}
         candidates: list[str] = []  # live and hidden comments, in file order
         for c in staged:
@@ -150,7 +150,7 @@ class Planner:
             elif c.kind is CommentKind.TRACKBACK:
                 refused[sid] = SkipReason.TRACKBACK
                 self._skip(c, SkipReason.TRACKBACK, "trackbacks are not reader comments")
-            elif c.status in _LIVE and not (c.body.strip() or (c.rendered or "").strip()):
+            elif c.status in _LIVE and c.empty:
                 refused[sid] = SkipReason.MALFORMED
                 self._skip(c, SkipReason.MALFORMED, "the comment has no text")
             else:
@@ -200,13 +200,12 @@ class Planner:
             hang[sid] = parent
         depth = self._depths(hang, nodes)
 
-        order = sorted(keep, key=lambda s: (depth[s], nodes[s].created_at, nodes[s].seq))
-        comments = [self._comment(sid, nodes[sid], hang[sid]) for sid in order]
+        ordered = sorted(keep, key=lambda s: (depth[s], nodes[s].created_at, nodes[s].seq))
         chosen = _pick_thread(threads)
         url = _url(chosen, self.base_url)
         title = chosen.title or next((t.title for t in threads if t.title), "") or key
         created = [t.created_at for t in threads if t.created_at is not None]
-        first = min(c.created_at for c in comments)
+        first = min(nodes[sid].created_at for sid in keep)
         dev = host_of(url) if url and is_dev_host(host_of(url)) else None
         return PlannedThread(
             key=key,
@@ -214,13 +213,11 @@ class Planner:
             title=title,
             closed=chosen.closed,
             created_at=min([*created, first]),
-            comments=comments,
+            order=[(nodes[sid].seq, sid, hang[sid]) for sid in ordered],
             dev_host=dev,
         )
 
-    def _depths(
-        self, hang: dict[str, str | None], nodes: dict[str, StagedComment]
-    ) -> dict[str, int]:
+    def _depths(self, hang: dict[str, str | None], nodes: dict[str, Skeleton]) -> dict[str, int]:
         """Depth within this plan, for ordering parents first. A loop of parents (a corrupt
         file) is broken by moving one comment of it to the top level."""
         state: dict[str, bool] = {}  # False: on the path being walked; True: done
@@ -249,7 +246,8 @@ class Planner:
                 depth[node] = base
         return depth
 
-    def _comment(self, sid: str, c: StagedComment, parent: str | None) -> PlannedComment:
+    def comment(self, sid: str, c: StagedComment, parent: str | None) -> PlannedComment:
+        """The comment as it will be written: text cleaned, HTML sanitised, hashes made."""
         if c.author_missing:
             self.missing_authors += 1
         text = clean_line_text(c.body).strip()

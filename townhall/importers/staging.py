@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -139,6 +140,23 @@ class StagedComment:
     author_missing: bool = False  # names a commenter the file does not list
 
 
+@dataclass(slots=True)
+class Skeleton:
+    """What planning a thread needs of a comment: no body, so a thread of a hundred thousand
+    comments plans in a few tens of megabytes."""
+
+    seq: int
+    source_thread: str
+    source_id: str
+    parent_id: str | None
+    status: CommentStatus
+    kind: CommentKind
+    created_at: dt.datetime
+    empty: bool  # no text at all
+    line: int | None
+    label: str
+
+
 class Staging:
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="townhall-import-")
@@ -253,7 +271,7 @@ class Staging:
             )
         ]
 
-    def _comments_where(self, where: str, params: tuple[str, ...]) -> Iterator[StagedComment]:
+    def _comments_where(self, where: str, params: tuple[object, ...]) -> Iterator[StagedComment]:
         query = (
             "SELECT c.seq, c.source_thread, c.source_id, c.parent_id, c.created_at, "  # noqa: S608
             "c.edited_at, c.status, c.kind, coalesce(nullif(c.author_name, ''), a.name, ''), "
@@ -274,9 +292,27 @@ class Staging:
             )  # fmt: skip
             yield comment
 
-    def comments_of(self, source_keys: list[str]) -> list[StagedComment]:
+    def skeletons_of(self, source_keys: list[str]) -> list[Skeleton]:
         marks = ", ".join("?" * len(source_keys))
-        return list(self._comments_where(f"c.source_thread IN ({marks})", tuple(source_keys)))
+        query = (
+            "SELECT seq, source_thread, source_id, parent_id, status, kind, created_at, "  # noqa: S608
+            "trim(body, char(32, 9, 10, 13)) = '' "
+            "AND trim(coalesce(rendered, ''), char(32, 9, 10, 13)) = '', line, label "
+            f"FROM comments WHERE source_thread IN ({marks}) ORDER BY seq"
+        )
+        out = []
+        for r in self.conn.execute(query, tuple(source_keys)):
+            status, kind, created = CommentStatus(r[4]), CommentKind(r[5]), _parse(r[6])
+            thread = sys.intern(r[1])  # one string per thread, not per comment
+            assert created is not None
+            out.append(
+                Skeleton(r[0], thread, r[2], r[3], status, kind, created, bool(r[7]), r[8], r[9])
+            )
+        return out
+
+    def comments_by_seq(self, seqs: list[int]) -> dict[int, StagedComment]:
+        marks = ", ".join("?" * len(seqs))
+        return {c.seq: c for c in self._comments_where(f"c.seq IN ({marks})", tuple(seqs))}
 
     def orphans(self) -> Iterator[StagedComment]:
         """Comments whose thread is not in the file."""

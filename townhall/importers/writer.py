@@ -60,15 +60,20 @@ class Writer:
         self.dry_run = dry_run
         self._pending: list[tuple[_ThreadState, list[PlannedComment]]] = []
         self._pending_count = 0
+        self._state: _ThreadState | None = None  # the thread being added
         self._fake_id = 0
         self.transactions = 0
 
-    def add(self, plan: PlannedThread) -> None:
-        state = _ThreadState(plan)
+    def add(self, plan: PlannedThread, planned: list[PlannedComment]) -> None:
+        """Queue some comments of a thread (a big thread comes in several calls, parents
+        first); a transaction is written whenever a batch is full."""
+        if self._state is None or self._state.plan is not plan:
+            self._state = _ThreadState(plan)
+        state = self._state
         start = 0
-        while start < len(plan.comments):
+        while start < len(planned):
             room = self.batch_size - self._pending_count
-            part = plan.comments[start : start + room]
+            part = planned[start : start + room]
             self._pending.append((state, part))
             self._pending_count += len(part)
             start += len(part)
