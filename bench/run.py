@@ -73,7 +73,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.large_comments = 1_000_000 if args.million else (20_000 if quick else 100_000)
     args.budget = args.budget or (170 if quick else 870)
     # what the other benchmarks get at the end (quick: the widget's size only)
-    args.extras_reserve = 0 if (quick or args.no_extras) else 210
+    args.extras_reserve = 0 if (quick or args.no_extras) else 170
     return args
 
 
@@ -146,7 +146,7 @@ class Runner:
         left = float(self.args.budget) - (time.monotonic() - self.started)
         return left - (float(self.args.extras_reserve) if reserve else 0.0)
 
-    def cell_seconds(self, targets: dict[str, measure.Target]) -> float:
+    def cell_seconds(self, targets: dict[str, measure.Target], connections: int) -> float:
         """A cell's expected length: warm-up, runs, settling and Isso's restarts."""
         st = self.settings()
         total = 0.0
@@ -155,7 +155,8 @@ class Runner:
             fast = t.op_seconds < measure.SLOW_OP_S and t.server.name != "nginx"
             warm = st.warmup if fast else 0
             restart = 3.0 if t.server.restartable else 0.3
-            total += warm + measure.repetitions(st, t.op_seconds) * (length + restart + 0.5)
+            reps = measure.repetitions(st, t.op_seconds, connections)
+            total += warm + reps * (length + restart + 0.5)
         return total
 
     # -- setup ---------------------------------------------------------------------------------
@@ -346,7 +347,7 @@ class Runner:
                     for name in ("townhall", "isso", "ceiling")
                     if name in w.plans and name in self.servers
                 }
-                if self.cell_seconds(targets) > self.time_left():
+                if self.cell_seconds(targets, conc) > self.time_left():
                     self.notes.append(f"{w.id} at concurrency {conc} skipped: time budget spent")
                     entry["results"].append({"concurrency": conc, "skipped": "time budget"})
                     continue
@@ -402,7 +403,7 @@ class Runner:
                 "small": measure.Target(self.servers["townhall"], small_w.plans["townhall"]),
                 "large": measure.Target(large, large_w.plans["townhall"]),
             }
-            if self.cell_seconds(targets) > self.time_left():
+            if self.cell_seconds(targets, conc) > self.time_left():
                 self.notes.append(f"scaling {wid} skipped: time budget spent")
                 continue
             self.log(f"scaling {wid} at concurrency {conc}: small vs large database")
