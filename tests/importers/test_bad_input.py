@@ -298,3 +298,28 @@ def test_gzip_exports(services: Services, run_import: Importer, tmp_path: Path) 
     assert 100 < report.records_read < 300
     assert report.skipped["duplicate"] == report.records_read - report.skipped["malformed"]
     assert any("gzip file is damaged or cut short" in w.message for w in report.warnings)
+
+
+def test_broken_channel_element_does_not_lose_items(
+    services: Services, run_import: Importer, tmp_path: Path
+) -> None:
+    comment = (
+        "<wp:comment><wp:comment_id>{n}</wp:comment_id>"
+        "<wp:comment_date_gmt>2020-01-01 00:00:00</wp:comment_date_gmt>"
+        "<wp:comment_content>Hi {n}</wp:comment_content>"
+        "<wp:comment_approved>1</wp:comment_approved></wp:comment>"
+    )
+    items = "".join(
+        f"<item><title>T{n}</title><link>https://blog.example/{n}/</link>"
+        f"<wp:post_id>{n}</wp:post_id>{comment.format(n=n)}</item>\n"
+        for n in (1, 2)
+    )
+    wxr = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/">\n<channel>\n'
+        f"<title>Fish & chips</title>\n{items}</channel>\n</rss>\n"
+    )
+    report = run_import(_write(tmp_path, "wp.xml", wxr))
+    assert dict(report.imported) == {"published": 2}
+    [problem] = report.skip_details["malformed"]
+    assert problem.line == 4 and problem.record == "near '<title>Fish & chips</title>'"

@@ -85,7 +85,13 @@ def _ref(fields: dict[str, Element], name: str) -> str | None:
 
 def read(path: Path, ctx: ReadContext) -> Iterator[Record]:
     for item in stream_records(
-        path, ctx, wanted=_wanted, resync=_RESYNC, root_check=_root_check, label=_label
+        path,
+        ctx,
+        wanted=_wanted,
+        record_depth=1,
+        resync=_RESYNC,
+        root_check=_root_check,
+        label=_label,
     ):
         if isinstance(item, Problem):
             yield item

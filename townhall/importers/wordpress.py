@@ -56,7 +56,7 @@ _KINDS = {
 
 
 def _wanted(tag: str, depth: int) -> bool:
-    return tag == "item" and depth >= 1
+    return tag == "item" and depth == 2  # <rss><channel><item>
 
 
 def _root_check(tag: str) -> None:
@@ -96,6 +96,7 @@ def read(path: Path, ctx: ReadContext) -> Iterator[Record]:
         path,
         ctx,
         wanted=_wanted,
+        record_depth=2,
         resync=_RESYNC,
         root_check=_root_check,
         label=_item_label,

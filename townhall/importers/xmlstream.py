@@ -49,8 +49,14 @@ class XmlRecord:
 class _Target:
     """A TreeBuilder that builds only the wanted records and remembers where they start."""
 
-    def __init__(self, wanted: Callable[[str, int], bool], root_check: Callable[[str], None]):
+    def __init__(
+        self,
+        wanted: Callable[[str, int], bool],
+        root_check: Callable[[str], None],
+        record_depth: int,
+    ):
         self.wanted = wanted
+        self.record_depth = record_depth  # how many ancestors a record has
         self.root_check = root_check
         self.expat: Any = None
         self.line_base = 0
@@ -141,13 +147,16 @@ class _Target:
 
     def primer(self) -> str:
         """Start tags re-opening the current ancestors, for a parser that resumes mid-file."""
+        # Only the ancestors of records: an element that was open where the error hit
+        # (a broken <title> beside the items) is not reopened.
+        outer = self.outer[: self.record_depth]
         decls: dict[str, str] = {}
-        for _, own in self.outer:
+        for _, own in outer:
             decls.update(dict(own))
         by_uri = {uri: prefix for prefix, uri in decls.items()}
         extra: dict[str, str] = {}
         names = []
-        for tag, _ in self.outer:
+        for tag, _ in outer:
             if tag.startswith("{"):
                 uri, _, local = tag[1:].partition("}")
                 prefix = by_uri.get(uri)
@@ -193,20 +202,23 @@ def stream_records(
     ctx: ReadContext,
     *,
     wanted: Callable[[str, int], bool],
+    record_depth: int,
     resync: re.Pattern[bytes],
     root_check: Callable[[str], None],
     label: Callable[[Element], str] = default_label,
 ) -> Iterator[XmlRecord | Problem]:
     """Yield each wanted element (whole, with its start line) and a Problem for each part of
-    the file that could not be read. Raises UnreadableFile when nothing can be read."""
+    the file that could not be read. Records sit ``record_depth`` elements deep (1: children
+    of the root). Raises UnreadableFile when nothing can be read."""
     with open_input(path, ctx) as handle:
-        yield from _stream(handle, ctx, wanted, resync, root_check, label)
+        yield from _stream(handle, ctx, wanted, record_depth, resync, root_check, label)
 
 
 def _stream(
     handle: BinaryInput,
     ctx: ReadContext,
     wanted: Callable[[str, int], bool],
+    record_depth: int,
     resync: re.Pattern[bytes],
     root_check: Callable[[str], None],
     label: Callable[[Element], str],
@@ -239,7 +251,7 @@ def _stream(
     base_line = 1 + head[:start].count(b"\n")
     prefix = b""  # primer fed to a resumed parser before the file bytes
     pending = head[start:]
-    target = _Target(wanted, root_check)
+    target = _Target(wanted, root_check, record_depth)
     parser = _new_parser(target, base_line)
     last_resume = -1
     controls = 0
@@ -320,7 +332,7 @@ def _stream(
                 break
             # The primer is ASCII (tag names, namespace URIs), valid in the file's encoding.
             prefix = (prolog + target.primer()).encode("ascii", "xmlcharrefreplace")
-            target = _Target(wanted, root_check)
+            target = _Target(wanted, root_check, record_depth)
             target.root_seen = True
             base_line = line + newlines
             base_offset = last_resume = found
