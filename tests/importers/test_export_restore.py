@@ -216,6 +216,20 @@ def test_restore_reports_bad_rows_and_what_depends_on_them(
     ]
 
 
+def test_compressed_export(
+    services: Services, site: Site, second_db: Database, tmp_path: Path
+) -> None:
+    import gzip
+
+    _post(services, "Packed.", 1)
+    export = tmp_path / "site.jsonl.gz"
+    result = export_site(services.db, "news", str(export))
+    lines = gzip.decompress(export.read_bytes()).decode().splitlines()
+    assert json.loads(lines[-1])["counts"] == result.counts
+    report = import_file(second_db, services.hasher, export, format="auto", site_key=None)
+    assert report.format == "townhall" and report.extra["restored"] == result.counts
+
+
 def test_export_of_unknown_site(services: Services, site: Site, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="unknown site 'nope'"):
         export_site(services.db, "nope", str(tmp_path / "x.jsonl"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import sys
@@ -118,10 +120,26 @@ def _snapshot(db: Database) -> Iterator[Connection]:
             yield conn
 
 
+@contextmanager
+def _output(fd: int, *, gzipped: bool) -> Iterator[IO[str]]:
+    raw = os.fdopen(fd, "wb")
+    with raw:
+        if gzipped:
+            with (
+                gzip.GzipFile(fileobj=raw, mode="wb") as packed,
+                io.TextIOWrapper(packed, encoding="utf-8", newline="\n") as out,
+            ):
+                yield out
+        else:
+            with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as out:
+                yield out
+
+
 def export_site(db: Database, site_key: str, path: str) -> ExportResult:
-    """Write the export to ``path`` ("-" for standard output). The file appears whole or not
-    at all: it is written beside the target and renamed at the end. It is readable by its
-    owner only (mode 0600): it holds emails and hashes."""
+    """Write the export to ``path`` ("-" for standard output; a name ending in ``.gz`` is
+    compressed). The file appears whole or not at all: it is written beside the target and
+    renamed at the end. It is readable by its owner only (mode 0600): it holds emails and
+    hashes."""
     result = ExportResult(site=site_key, file=path)
     if path == "-":
         with _snapshot(db) as conn:
@@ -134,7 +152,7 @@ def export_site(db: Database, site_key: str, path: str) -> ExportResult:
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out, _snapshot(db) as conn:
+        with _output(fd, gzipped=target.suffix == ".gz") as out, _snapshot(db) as conn:
             result.counts = write_export(conn, site_key, out)
         os.replace(temp, target)
     except BaseException:
