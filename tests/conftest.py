@@ -28,7 +28,15 @@ from townhall.settings import Settings, load_settings
 
 PG_ADMIN = os.environ.get("TOWNHALL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ORIGIN = "https://news.example"
-RELAXED_LIMITS = {"rate_burst": 100000, "rate_sustained": 100000, "thread_rate": 0}
+# API tests check mechanics, not judgement: no rate limits, no model (moderation tests set
+# their own policies).
+RELAXED_LIMITS = {
+    "rate_burst": 100000,
+    "rate_sustained": 100000,
+    "thread_rate": 0,
+    "toxicity_nudge": None,
+    "toxicity_hold": None,
+}
 
 
 def _pg_reason() -> str | None:

@@ -50,12 +50,22 @@ async def test_unknown_thread_of_known_site_is_empty(client: httpx.AsyncClient) 
 
 
 async def test_replies_nest_depth_first_at_any_depth(client: httpx.AsyncClient) -> None:
-    a = (await post(client, "A"))["comment"]["id"]
-    b = (await post(client, "B"))["comment"]["id"]
+    a = (await post(client, "The first top-level comment."))["comment"]["id"]
+    b = (await post(client, "The second top-level comment."))["comment"]["id"]
     parent = a
     chain = []
-    for i in range(8):  # deeper than any display cap
-        parent = (await post(client, f"reply {i}", parent_id=parent))["comment"]["id"]
+    replies = [  # distinct texts: near-duplicates from many readers would be held as a flood
+        "Why do you say that?",
+        "Because the traffic counts doubled since 2019.",
+        "Where were those counts published?",
+        "In the council's transport appendix, page twelve.",
+        "Thanks, I found the table now.",
+        "The figures for Station Road surprised me most.",
+        "Lorries make up a third of that traffic.",
+        "That explains the noise complaints from residents.",
+    ]
+    for text in replies:  # deeper than any display cap
+        parent = (await post(client, text, parent_id=parent))["comment"]["id"]
         chain.append(parent)
     a2 = (await post(client, "A second reply", parent_id=a))["comment"]["id"]
     page = await listing(client)

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from tests.conftest import ORIGIN, LiveServer, app_client, comment_body
+from tests.conftest import ORIGIN, RELAXED_LIMITS, LiveServer, app_client, comment_body
 from townhall.app import create_app
 from townhall.domain.services import Services
 from townhall.domain.sites import create_site
@@ -65,13 +65,7 @@ def mail_settings(settings: Settings, smtp: tuple[Controller, Inbox]) -> Setting
 def mail_services(mail_settings: Settings) -> Iterator[Services]:
     services = Services.from_settings(mail_settings)
     services.db.migrate()
-    create_site(
-        services.db,
-        key="news",
-        name="News",
-        origins=[ORIGIN],
-        policy={"rate_burst": 1000, "rate_sustained": 1000, "thread_rate": 0},
-    )
+    create_site(services.db, key="news", name="News", origins=[ORIGIN], policy=RELAXED_LIMITS)
     yield services
     services.db.dispose()
 

@@ -161,12 +161,12 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
             field="author.email",
         )
     now = _now()
-    with services.db.read() as conn:
-        thread_row = thread_store.thread_by_key(conn, site.id, key)
-        parent = None
-        if new.parent_id is not None:
+    # The thread as last seen (moderation needs its policy); the write below re-reads it.
+    thread = services.threads.get(site, key)
+    parent = None
+    if new.parent_id is not None:
+        with services.db.read() as conn:
             parent = comment_store.comment_by_id(conn, parse_id(new.parent_id, "parent_id"))
-    thread = Thread.from_row(thread_row) if thread_row else None
     depth = 0
     if new.parent_id is not None:
         if parent is None or thread is None or parent["thread_id"] != thread.id:

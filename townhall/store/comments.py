@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from townhall.store.schema import comments, flags, moderation_log, votes
@@ -29,14 +29,18 @@ LISTING_COLUMNS = (
 )
 
 
+_BY_ID = select(comments).where(comments.c.id == bindparam("comment_id"))
+_INSERT = insert(comments)
+
+
 def insert_comment(conn: Connection, **values: Any) -> int:
-    result = conn.execute(insert(comments).values(**values))
+    result = conn.execute(_INSERT, values)
     assert result.inserted_primary_key is not None
     return int(result.inserted_primary_key[0])
 
 
 def comment_by_id(conn: Connection, comment_id: int) -> RowMapping | None:
-    return conn.execute(select(comments).where(comments.c.id == comment_id)).mappings().first()
+    return conn.execute(_BY_ID, {"comment_id": comment_id}).mappings().first()
 
 
 def listing_rows(conn: Connection, thread_id: int) -> list[RowMapping]:
