@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import zoneinfo
 from pathlib import Path
@@ -178,6 +179,9 @@ def import_command(
     db = open_database(settings)
     console = Console(stderr=True)
     bar = _progress(console)
+    # Stopped with SIGTERM: unwind like Ctrl-C, so the open batch rolls back and the scratch
+    # file is removed. Batches already written stay; running the import again continues.
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         with bar if bar is not None else _Null():
             report = import_file(
@@ -197,6 +201,7 @@ def import_command(
             "batches stay; running the same import again continues where it stopped."
         ) from None
     finally:
+        signal.signal(signal.SIGTERM, previous)
         db.dispose()
     for line in summary(report):
         click.echo(line, err=report.fatal is not None)
@@ -204,6 +209,10 @@ def import_command(
         report_file.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
     if report.fatal is not None:
         sys.exit(1)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 class _Null:
