@@ -27,7 +27,7 @@ from townhall.web.metrics import Metrics, MetricsMiddleware
 from townhall.web.openapi import build_document
 from townhall.web.page_cache import PageCache
 from townhall.web.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
-from townhall.web.routes import OPERATIONS, routes
+from townhall.web.routes import documented_operations, routes
 from townhall.web.state import WebState
 
 log = logging.getLogger("townhall")
@@ -111,7 +111,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         },
         lifespan=lifespan,
     )
-    document = build_document(OPERATIONS)
+    document = build_document(documented_operations())
     app.state.townhall = state
     app.state.metrics = metrics
     app.state.live = hub

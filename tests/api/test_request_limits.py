@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -37,8 +38,16 @@ def counter_url(request: pytest.FixtureRequest) -> str:
     return REDIS_URL
 
 
+@pytest.fixture
+def frozen_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep every request of a test in one ten-second window (a slow machine may otherwise
+    cross a window boundary mid-test and see the count reset)."""
+    start = time.time() // 10 * 10 + 1
+    monkeypatch.setattr("townhall.web.ratelimit.clock", lambda: start)
+
+
 async def test_a_flooding_address_gets_429_and_others_do_not(
-    tmp_path: Path, counter_url: str
+    tmp_path: Path, counter_url: str, frozen_window: None
 ) -> None:
     settings = make_test_settings(
         tmp_path,
@@ -79,7 +88,9 @@ async def test_a_flooding_address_gets_429_and_others_do_not(
     services.db.dispose()
 
 
-async def test_limits_are_per_address_behind_a_trusted_proxy(tmp_path: Path) -> None:
+async def test_limits_are_per_address_behind_a_trusted_proxy(
+    tmp_path: Path, frozen_window: None
+) -> None:
     settings = make_test_settings(
         tmp_path, f"sqlite:///{tmp_path}/t.db", rate_limit_reads=60, trust_forwarded_for=True
     )

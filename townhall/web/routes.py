@@ -13,6 +13,7 @@ from townhall.domain.views import ThreadPage
 from townhall.web import api, assets, demo, live, ops
 from townhall.web.admin import admin_routes
 from townhall.web.isso import isso_routes
+from townhall.web.moderation_api import OPERATIONS as MODERATION_OPERATIONS
 from townhall.web.moderation_api import moderation_api_routes
 from townhall.web.openapi import Operation, Param
 from townhall.web.schemas import (
@@ -194,6 +195,11 @@ def _dispatch(handlers: dict[str, Endpoint]) -> Endpoint:
         return await handlers[request.method](request)
 
     return endpoint
+
+
+def documented_operations() -> list[tuple[str, str, Operation]]:
+    """Everything in the OpenAPI document: the reader API, then the moderation API."""
+    return [*OPERATIONS, *MODERATION_OPERATIONS]
 
 
 def routes() -> list[BaseRoute]:
