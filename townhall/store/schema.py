@@ -104,6 +104,7 @@ comments = Table(
     # the author asked for mail when someone replies (needs author_email)
     Column("notify_replies", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_comments_thread_created", "thread_id", "created_at"),
+    Index("ix_comments_created", "created_at"),  # the Recent queue across all sites
     Index("ix_comments_root", "root_id"),
     Index("ix_comments_reader", "reader_id", "thread_id"),
     Index("ix_comments_status_created", "status", "created_at"),
