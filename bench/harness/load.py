@@ -93,7 +93,9 @@ end
 
 function init(args)
   load(REQUESTS)
-  i = ((tid or 0) * 7919) % n
+  -- each connection (thread) walks its own slice, so no two send the same request (a post
+  -- sent twice would be a duplicate to the moderation checks)
+  i = (tid or 0) * math.floor(n / CONNECTIONS) % n
 end
 
 function request()
@@ -174,6 +176,7 @@ def run_wrk(
             LUA.replace("REQUESTS)", lua_string(str(requests)) + ")")
             .replace("OUTPUT, ", lua_string(str(output)) + ", ")
             .replace("RESPONSE", RESPONSE_LUA if plan.count_statuses else "")
+            .replace("CONNECTIONS)", f"{connections})")
         )
         script.write_text(lua, encoding="utf-8")
         argv = [*pin, wrk, f"-t{connections}", f"-c{connections}", f"-d{seconds}s"]

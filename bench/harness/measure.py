@@ -194,6 +194,14 @@ def measure_cell(
             max_ops = settings.slow_ops if slow else None
             try:
                 result = run_once(settings, t.server, t.plan(rep), connections, seconds, max_ops)
+                if slow and result["ops"] and result["seconds"] / result["ops"] < SLOW_OP_S / 2:
+                    # it only looked slow (its first request paid a one-off cost): that run
+                    # was its warm-up; measure it as the fast system it is
+                    t.op_seconds = result["seconds"] / result["ops"]
+                    slow = False
+                    result = run_once(
+                        settings, t.server, t.plan(rep + 1000), connections, settings.seconds
+                    )
             except Exception as exc:
                 failed[name] = f"{type(exc).__name__}: {exc}"
                 continue

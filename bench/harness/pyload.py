@@ -63,10 +63,16 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, bool, int]:
 
 
 async def _connection(
-    plan: Plan, port: int, index: int, deadline: float, stats: _Stats, done: asyncio.Event
+    plan: Plan,
+    port: int,
+    index: int,
+    connections: int,
+    deadline: float,
+    stats: _Stats,
+    done: asyncio.Event,
 ) -> None:
     batches = plan.batches
-    i = index * 7919 % len(batches)
+    i = index * (len(batches) // max(1, connections)) % len(batches)  # a slice of its own
     conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
     while time.monotonic() < deadline and not done.is_set():
         if conn is None:
@@ -114,7 +120,7 @@ async def _run(
     start = time.monotonic()
     deadline = start + seconds
     tasks = [
-        asyncio.create_task(_connection(plan, port, i, deadline, stats, done))
+        asyncio.create_task(_connection(plan, port, i, connections, deadline, stats, done))
         for i in range(connections)
     ]
     waiter: asyncio.Task[Any] = asyncio.create_task(done.wait())

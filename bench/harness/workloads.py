@@ -502,4 +502,11 @@ def mixed(ctx: Context) -> Workload:
     return w
 
 
-ALL = (page_big, whole_big, page_small, counts, posting, mixed)
+ALL: dict[str, Callable[[Context], Workload]] = {
+    "page_big": page_big,
+    "whole_big": whole_big,
+    "page_50": page_small,
+    "counts": counts,
+    "post": posting,
+    "mixed": mixed,
+}
