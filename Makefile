@@ -15,8 +15,11 @@ lint:
 typecheck:
 	$(PYTHON) -m mypy
 
+# Two runs: Playwright's sync API keeps an event loop of its own, which must never share a
+# process with the async tests.
 test:
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -m "not browser"
+	$(PYTHON) -m pytest -m browser
 
 # Everything but the browser and slow tests, for a quick loop while coding.
 test-fast:

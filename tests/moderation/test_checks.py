@@ -297,7 +297,7 @@ def test_toxic_comments_are_nudged_or_held_with_an_explanation(svc: Services) ->
     model = _model_or_skip()
     text = "Only an idiot would believe this, you moron."
     assert model.score(text) >= Policy().toxicity_hold
-    set_policy(svc, toxicity_hold=0.99, toxicity_nudge=0.05)
+    set_policy(svc, toxicity_hold=None, toxicity_nudge=0.05)  # nudge alone: the score is ~1.0
     with pytest.raises(NudgeRequired):
         post(svc, text, reader(1))
     set_policy(svc, toxicity_hold=Policy().toxicity_hold, toxicity_nudge=None)

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from townhall.moderation.normalise import literal_length
+from townhall.moderation.toxicity import DEFAULT_HOLD_THRESHOLD, DEFAULT_NUDGE_THRESHOLD
 
 
 class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -40,9 +41,9 @@ class Policy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     (a copy-and-paste campaign; 0: off)."""
     # The defaults are the model's recommended thresholds (toxicity.DEFAULT_NUDGE_THRESHOLD and
     # DEFAULT_HOLD_THRESHOLD); tests/moderation/test_checks.py keeps them in step.
-    toxicity_nudge: float | None = 0.3
+    toxicity_nudge: float | None = DEFAULT_NUDGE_THRESHOLD
     """Model score from which the reader is asked to reconsider (None: off)."""
-    toxicity_hold: float | None = 0.5
+    toxicity_hold: float | None = DEFAULT_HOLD_THRESHOLD
     """Model score from which a comment is held (None: off)."""
     toxicity_reject: float | None = None
     """Model score from which a comment is rejected (None: off, the default)."""
