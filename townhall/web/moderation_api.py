@@ -291,9 +291,7 @@ async def author(request: Request, user: User) -> Response:
 
     def run() -> moderation.ReaderHistory:
         accounts.access_comment(services, user, comment_id)
-        return moderation.reader_history(
-            services, comment_id, limit=_limit(request)
-        )
+        return moderation.reader_history(services, comment_id, limit=_limit(request))
 
     return _json(await run_in_threadpool(run))
 
