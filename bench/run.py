@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.post_concurrency = [c for c in args.concurrency if c in (1, 16)] or args.concurrency[:1]
     if args.large_comments is None:
         args.large_comments = 1_000_000 if args.million else (20_000 if quick else 100_000)
-    args.budget = args.budget or (170 if quick else 870)
+    args.budget = args.budget or (170 if quick else 885)
     # what the other benchmarks get at the end (quick: the widget's size only)
     args.extras_reserve = 0 if (quick or args.no_extras) else 170
     return args
