@@ -36,6 +36,8 @@ def test_keyboard_only_posting_and_replying(
     page.keyboard.press("Tab")  # -> email (never shown)
     page.keyboard.type("kim@example.org")
     page.keyboard.press("Tab")  # -> website
+    page.keyboard.press("Tab")  # -> "Email me replies"
+    assert focused_tag(page) == "input"
     page.keyboard.press("Tab")  # -> Post comment
     assert focused_tag(page) == "button"
     page.keyboard.press("Enter")
