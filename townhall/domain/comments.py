@@ -31,7 +31,7 @@ from townhall.domain.sites import Site
 from townhall.domain.threads import Thread, check_page_url, check_thread_key
 from townhall.domain.views import AuthorView, CommentView, rfc3339
 from townhall.moderation.pipeline import CheckContext, Decision, Submission, moderate
-from townhall.moderation.policy import merge_policy
+from townhall.moderation.policy import Policy, merge_policy
 from townhall.notify.replies import queue_reply_notice
 from townhall.store import comments as comment_store
 from townhall.store import sites as site_store
@@ -201,6 +201,7 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
     html = render_markdown(text)
     edit_token = new_token()
     with services.db.write() as conn:
+        _recheck_rate(conn, merge_policy(site.policy, thread.policy if thread else None), sub)
         row = thread_store.get_or_create_thread(
             conn, site_id=site.id, key=key, title=title or key, url=url, now=now
         )
@@ -269,6 +270,34 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
         edit_token=edit_token,
         decision=decision,
     )
+
+
+def _recheck_rate(conn: Any, policy: Policy, sub: Submission) -> None:
+    """The per-reader rate limit once more, inside the write transaction with the author's
+    writes serialised: the moderation pipeline counts before the transaction, so posts sent
+    at the same moment all passed it (issue 8: 20 concurrent posts against a limit of 5)."""
+    if policy.checks is not None and "rate_limit" not in policy.checks:
+        return
+    keys = [k for k in (sub.reader_id, sub.ip_hash) if k]
+    if not keys:
+        return
+    comment_store.lock_author(conn, keys)
+    for window, limit, label in (
+        (dt.timedelta(minutes=1), policy.rate_burst, "a minute"),
+        (dt.timedelta(hours=1), policy.rate_sustained, "an hour"),
+    ):
+        if limit <= 0:
+            continue
+        since = sub.now - window
+        count = comment_store.recent_count(
+            conn, reader_id=sub.reader_id, ip_hash=sub.ip_hash, since=since
+        )
+        if count >= limit:
+            raise RateLimited(
+                f"You are posting too fast: more than {limit} comments in {label} from this "
+                "reader. Wait and try again.",
+                retry_after=int(window.total_seconds()),
+            )
 
 
 def _public_status(status: CommentStatus, shadow: bool) -> CommentStatus:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from townhall.store.schema import comments, flags, moderation_log, votes
@@ -55,6 +56,29 @@ def listing_rows(conn: Connection, thread_id: int) -> list[RowMapping]:
 
 def update_comment(conn: Connection, comment_id: int, **values: Any) -> None:
     conn.execute(update(comments).where(comments.c.id == comment_id).values(**values))
+
+
+def lock_author(conn: Connection, keys: Sequence[str]) -> None:
+    """Until the transaction ends, serialise the writes of one author (reader id, IP hash), so
+    that a count of their recent comments taken next is exact. SQLite serialises every writer
+    already; PostgreSQL takes a transaction-level advisory lock per key."""
+    if conn.dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+
+
+def recent_count(
+    conn: Connection, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
+) -> int:
+    """Comments by this reader or from this address since ``since``, in any state."""
+    who = [
+        c == v for c, v in ((comments.c.reader_id, reader_id), (comments.c.ip_hash, ip_hash)) if v
+    ]
+    if not who:
+        return 0
+    query = select(func.count()).where(or_(*who), comments.c.created_at >= since)
+    return int(conn.execute(query).scalar_one())
 
 
 def has_children(conn: Connection, comment_id: int) -> bool:
