@@ -138,8 +138,10 @@ AUDIT_SCRIPT = """
 class Canary:
     """Attach to a browser context before opening pages; ``hits()`` after the page ran."""
 
-    allowed_origins: tuple[str, ...]
-    allowed_urls: set[str] = field(default_factory=set)
+    allowed_prefixes: tuple[str, ...]  # what the page itself loads: API calls, scripts...
+    allowed_urls: set[str] = field(default_factory=set)  # the documents the test opens
+    navigable: tuple[str, ...] = ()  # prefixes of documents that may be opened (same-site pages)
+    audit: str = ""  # the DOM audit (a JS function of one selector); AUDIT_SCRIPT by default
     outside: list[str] = field(default_factory=list)
     pages: list[Any] = field(default_factory=list)
 
@@ -157,16 +159,19 @@ class Canary:
             dialog.dismiss()
 
         def on_navigated(frame: Any) -> None:
-            if frame.url.split("#")[0] not in self.allowed_urls:
+            url = frame.url.split("#")[0]
+            main = frame.parent_frame is None
+            if not (url in self.allowed_urls or (main and url.startswith(self.navigable))):
                 self.outside.append(f"navigation to {frame.url}")
 
         def on_request(request: Any) -> None:
             url = request.url.split("#")[0]
             if url in self.allowed_urls or url.endswith("/favicon.ico"):
                 return
-            api = [o for o in self.allowed_origins if url.startswith(o + "/api/")]
-            assets = url.split("?")[0].endswith(("/embed.js", "/count.js"))
-            if not api and not assets:
+            document = request.resource_type == "document" and request.frame.parent_frame is None
+            if document and url.startswith(self.navigable):
+                return
+            if not url.startswith(self.allowed_prefixes):
                 self.outside.append(f"request for {request.resource_type} {request.url}")
 
         def on_console(message: Any) -> None:
@@ -183,7 +188,53 @@ class Canary:
     def hits(self, page: Any, selector: str = "#townhall-thread") -> list[str]:
         """Everything that ran, loaded or navigated that should not have, plus the DOM audit."""
         inside = page.evaluate("() => window.__xss.slice()")
-        audit = page.evaluate(AUDIT_SCRIPT, selector)
+        audit = page.evaluate(self.audit or AUDIT_SCRIPT, selector)
         page.wait_for_timeout(200)  # let dispatched events and their consequences land
         inside += page.evaluate("() => window.__xss.slice()")[len(inside) :]
         return [*self.outside, *(f"__xss: {x}" for x in inside), *audit]
+
+
+# The moderator pages: the same allow-list inside each comment's rendered HTML (.html), and
+# everywhere: no handler attributes, no inline or foreign scripts, no frames or plugins, no
+# refresh, links only to http(s), mailto or the page's own origin, forms only to it.
+ADMIN_AUDIT_SCRIPT = """
+(selector) => {
+  const SAFE = new Set(['p','br','em','strong','del','a','ul','ol','li','blockquote','code','pre']);
+  const ATTRS = {a: ['href', 'rel', 'title', 'lang'], ol: ['start', 'title', 'lang']};
+  const problems = [];
+  for (const box of document.querySelectorAll(selector)) {
+    for (const el of box.querySelectorAll('*')) {
+      if (!SAFE.has(el.localName)) problems.push('element <' + el.localName + '> in a comment');
+      for (const a of el.attributes)
+        if (!(ATTRS[el.localName] || ['title', 'lang']).includes(a.name))
+          problems.push('attribute ' + a.name + ' on <' + el.localName + '> in a comment');
+    }
+  }
+  for (const el of document.querySelectorAll('*')) {
+    const tag = el.localName;
+    for (const a of el.attributes)
+      if (/^on/i.test(a.name)) problems.push('handler ' + a.name + ' on <' + tag + '>');
+    if (tag === 'a' && el.hasAttribute('href')) {
+      let url = null;
+      try { url = new URL(el.getAttribute('href'), location.href); } catch (e) {}
+      if (url && !['http:', 'https:', 'mailto:'].includes(url.protocol))
+        problems.push('link to ' + url.protocol + ' ' + el.getAttribute('href'));
+    }
+    if (tag === 'script' && (!el.src || !el.src.startsWith(location.origin + '/static/')))
+      problems.push('script ' + (el.src || 'inline: ' + el.textContent.slice(0, 60)));
+    if (['iframe', 'frame', 'object', 'embed', 'base', 'portal'].includes(tag))
+      problems.push('element <' + tag + '>');
+    if (tag === 'meta' && el.httpEquiv) problems.push('meta http-equiv ' + el.httpEquiv);
+    if (tag === 'form') {  // (form.action may be an <input name=action>: read the attribute)
+      const target = new URL(el.getAttribute('action') || '', location.href);
+      if (target.origin !== location.origin) problems.push('form to ' + target.href);
+    }
+  }
+  for (const el of document.querySelectorAll('main *')) {
+    for (const type of ['mouseover', 'mouseenter', 'pointerenter', 'focus', 'focusin',
+                        'animationstart', 'toggle', 'load', 'error'])
+      el.dispatchEvent(new Event(type));
+  }
+  return problems;
+}
+"""

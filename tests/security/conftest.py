@@ -3,13 +3,15 @@ live uvicorn server come from tests/conftest.py; the long-run harness lives in s
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.browser.conftest import browser  # noqa: F401  (the browser tests' Chromium fixture)
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import ORIGIN, PG_ADMIN, PgTemplates
 from townhall.domain.services import Services
 from townhall.domain.sites import Site, create_site
@@ -49,3 +51,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url = templates.new_database()
     quick_commits(url)
     return url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian chromium with the browser tests' flags; per module, so that Playwright's event
+    loop is not left running under the async tests that follow (tests/admin/browser does the
+    same)."""
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
