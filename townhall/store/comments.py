@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from townhall.store.schema import comments, flags, moderation_log, votes
@@ -44,11 +44,23 @@ def comment_by_id(conn: Connection, comment_id: int) -> RowMapping | None:
     return conn.execute(_BY_ID, {"comment_id": comment_id}).mappings().first()
 
 
+# Never shown to anyone, unless as the tombstone of a comment that has replies.
+_GONE = (CommentStatus.DELETED, CommentStatus.REMOVED, CommentStatus.REJECTED)
+
+
 def listing_rows(conn: Connection, thread_id: int) -> list[RowMapping]:
+    """The rows a thread's snapshot is built from: everything but deleted, removed and
+    rejected comments without replies, which no reader can ever see (and which would otherwise
+    pile up in every cached snapshot of a busy thread: issue 8's soak)."""
+    child = comments.alias("child")
+    has_replies = exists().where(child.c.parent_id == comments.c.id)
     return list(
         conn.execute(
             select(*LISTING_COLUMNS)
-            .where(comments.c.thread_id == thread_id)
+            .where(
+                comments.c.thread_id == thread_id,
+                or_(comments.c.status.not_in(_GONE), has_replies),
+            )
             .order_by(comments.c.created_at, comments.c.id)
         ).mappings()
     )
