@@ -24,7 +24,7 @@ from tests.conftest import ORIGIN, RELAXED_LIMITS, LiveServer, app_client, comme
 from townhall.app import create_app
 from townhall.domain.services import Services
 from townhall.domain.sites import create_site
-from townhall.notify.worker import deliver_due
+from townhall.notify.worker import deliver_due, describe
 from townhall.settings import Settings
 from townhall.store.schema import outbox
 
@@ -231,3 +231,22 @@ async def test_a_held_reply_tells_the_author_when_a_moderator_approves_it(
     moderation.approve(mail_services, "mod@example.org", held.json()["comment"]["id"])
     assert deliver_due(mail_services, "https://c.example") == 1
     assert "held pong" in body_of(inbox.messages[0])
+
+
+def test_failures_are_described_without_addresses() -> None:
+    """The worker logs failed deliveries; smtplib's messages name the addresses involved."""
+    import smtplib
+
+    refused = smtplib.SMTPRecipientsRefused({"erin@example.org": (550, b"<erin@example.org>?")})
+    sender = smtplib.SMTPSenderRefused(553, b"no", "townhall@example.org")
+    data = smtplib.SMTPDataError(554, b"rejected for erin@example.org")
+    down = ConnectionRefusedError(111, "Connection refused")
+    described = [describe(e) for e in (refused, sender, data, down, ValueError("x@y.z"))]
+    assert described == [
+        "SMTPRecipientsRefused (SMTP 550)",
+        "SMTPSenderRefused (SMTP 553)",
+        "SMTPDataError (SMTP 554)",
+        "ConnectionRefusedError (Connection refused)",
+        "ValueError",
+    ]
+    assert not any("@" in d for d in described)

@@ -151,8 +151,9 @@ def exercise(url: str, site: str, got: Collector, headers: dict[str, str], n: st
             "/static/embed.js",
         ):
             got.add(f"GET {path}", c.get(path))
-        # the write limit (120/min: 20 per 10 s) and its message
-        for i in range(25):
+        # the write limit (120/min: 20 per 10 s) and its message; on a loaded machine posts
+        # can be slow enough for the bucket to refill for a while, so keep going until it says so
+        for i in range(200):
             r = post(f"Quick post {i}", "Dave")
             if r.status_code == 429:
                 break
@@ -265,12 +266,8 @@ def test_a_database_failure_logs_no_addresses(tmp_path: Path) -> None:
     assert log_leaks(failing_run(tmp_path, None)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lead (notify/worker.py): a refused recipient is logged with smtplib's message, "
-    "which names the reader's email address",
-)
 def test_a_mail_failure_logs_no_addresses(tmp_path: Path) -> None:
+    """smtplib's refusal names the recipient; notify/worker.py logs its SMTP code only."""
     controller = Controller(RefusingInbox(), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 
 from townhall.domain.services import Services
 from townhall.notify import mail
@@ -20,6 +21,21 @@ MAX_ATTEMPTS = 12  # 30 s doubling: the last try is about a day after the first
 
 def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=30 * 2 ** min(attempts, 11))
+
+
+def describe(exc: BaseException) -> str:
+    """What to log about a failed delivery: the error's kind and the SMTP server's codes, never
+    its message, which names addresses (smtplib's refusals carry the recipient's; a server's
+    own text may quote it too)."""
+    kind = type(exc).__name__
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        return f"{kind} (SMTP {', '.join(map(str, codes))})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{kind} (SMTP {exc.smtp_code})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{kind} ({exc.strerror})"
+    return kind
 
 
 def deliver_due(services: Services, base_url: str, now: dt.datetime | None = None) -> int:
@@ -39,7 +55,9 @@ def deliver_due(services: Services, base_url: str, now: dt.datetime | None = Non
         except Exception as exc:
             attempts = row["attempts"] + 1
             retry = None if attempts >= MAX_ATTEMPTS else now + backoff(attempts)
-            log.warning("mail %s failed (attempt %d): %s", row["id"], attempts, exc)
+            # The log gets no addresses; the row (which holds the address anyway) keeps the
+            # whole error for the operator.
+            log.warning("mail %s failed (attempt %d): %s", row["id"], attempts, describe(exc))
             with services.db.write() as conn:
                 outbox_store.mark_failed(conn, row["id"], str(exc), retry, now)
             continue
