@@ -68,3 +68,26 @@ def test_migrations_create_exactly_the_schema(services: Services) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert context.get_current_revision() == head_revision()
         assert compare_metadata(context, metadata) == []
+
+
+def test_the_served_document_describes_both_apis_and_their_authentication() -> None:
+    """/api/openapi.json holds the reader API (no authentication) and the moderation API
+    (tag moderation, a Bearer token or a moderator session), as docs/api.md says."""
+    from townhall.web.moderation_api import OPERATIONS as MODERATION
+    from townhall.web.openapi import build_document
+    from townhall.web.routes import documented_operations
+
+    doc = build_document(documented_operations())
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["bearerToken"] == {**schemes["bearerToken"], "type": "http", "scheme": "bearer"}
+    assert schemes["moderatorSession"]["in"] == "cookie"
+    operations = {(p, m): op for p, item in doc["paths"].items() for m, op in item.items()}
+    for path, method, _op in MODERATION:
+        op = operations[(path, method.lower())]
+        assert op["tags"] == ["moderation"]
+        assert op["security"] == [{"bearerToken": []}, {"moderatorSession": []}], path
+        assert "401" in op["responses"], path
+    for path, method, _op in OPERATIONS:
+        assert "security" not in operations[(path, method.lower())], path
+    api_doc = (ROOT / "docs" / "api.md").read_text()
+    assert "bearerToken" in api_doc and "moderatorSession" in api_doc

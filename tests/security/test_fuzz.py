@@ -1,8 +1,7 @@
 """schemathesis against /api/openapi.json of a real `townhall serve`, every operation, on both
 databases (CI size; `python security/run.py --fuzz-examples N` runs it bigger): no 5xx, and no
 response that the document does not describe (status, content type, headers, body). Then the
-same for the moderation API's operations (described beside its routes, not yet served in
-/api/openapi.json), as an admin."""
+same for the moderation API's operations (tag moderation of the same document), as an admin."""
 
 from __future__ import annotations
 

@@ -461,11 +461,12 @@ ID = Param("id", "path", "Comment id", schema={"type": "string", "pattern": "^[0
 SITE = Param("site", "query", "Site key (repeatable); default: every site you moderate", array=True)
 AUTH = (401, 403, 404, 413, 415, 422)
 CHANGE = (400, 401, 403, 404, 409, 413, 415, 422)
+SECURITY = ("bearerToken", "moderatorSession")  # openapi.SECURITY_SCHEMES; api_user takes either
 
 
 def _op(summary: str, **more: Any) -> Operation:
     more.setdefault("errors", AUTH)
-    return Operation(summary, tag="moderation", **more)
+    return Operation(summary, tag="moderation", security=SECURITY, **more)
 
 
 OPERATIONS: list[tuple[str, str, Operation]] = [

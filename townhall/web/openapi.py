@@ -32,6 +32,26 @@ class Operation:
     tag: str = "reader"
     content_type: str = "application/json"
     description: str = ""
+    security: tuple[str, ...] = ()  # names in SECURITY_SCHEMES, any one of which will do
+
+
+# How the moderation API authenticates (townhall/web/admin/guard.py:api_user). The reader API
+# needs none: its operations carry no ``security``.
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "bearerToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token an admin created (Users page or `townhall user token`); "
+        "it acts as its user, on the sites that user moderates.",
+    },
+    "moderatorSession": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "townhall_admin",
+        "description": "The moderator pages' session cookie (sign in at /admin/login); every "
+        "change also needs the session's X-CSRF-Token header.",
+    },
+}
 
 
 ERROR_TEXT = {
@@ -63,6 +83,8 @@ def build_document(operations: list[tuple[str, str, Operation]]) -> dict[str, An
         item: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "responses": {}}
         if op.description:
             item["description"] = op.description
+        if op.security:
+            item["security"] = [{name: []} for name in op.security]
         if op.params:
             item["parameters"] = [_param(p) for p in op.params]
         if op.body is not None:
@@ -87,17 +109,22 @@ def build_document(operations: list[tuple[str, str, Operation]]) -> dict[str, An
                 },
             )
         paths.setdefault(path, {})[method.lower()] = item
-    return {
+    used = sorted({name for _path, _method, op in operations for name in op.security})
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "townhall API",
             "version": __version__,
-            "description": "Public reader API v1 of townhall, the comment server. "
-            'Errors are always {"error": {"code", "message", "field"?}}.',
+            "description": "Public reader API v1 of townhall, the comment server (tag reader, "
+            "no authentication), and its moderation API (tag moderation, a Bearer token or a "
+            'moderator session). Errors are always {"error": {"code", "message", "field"?}}.',
         },
         "paths": paths,
         "components": {"schemas": components},
     }
+    if used:
+        document["components"]["securitySchemes"] = {n: SECURITY_SCHEMES[n] for n in used}
+    return document
 
 
 def _param(p: Param) -> dict[str, Any]:
