@@ -30,12 +30,13 @@ from townhall.domain.services import Services
 from townhall.domain.sites import Site
 from townhall.domain.threads import Thread, check_page_url, check_thread_key
 from townhall.domain.views import AuthorView, CommentView, rfc3339
-from townhall.moderation.pipeline import CheckContext, Decision, Submission, moderate
-from townhall.moderation.policy import Policy, merge_policy
+from townhall.moderation.pipeline import CheckContext, Decision, History, Submission, moderate
+from townhall.moderation.policy import merge_policy
 from townhall.notify.replies import queue_reply_notice
 from townhall.store import comments as comment_store
 from townhall.store import sites as site_store
 from townhall.store import threads as thread_store
+from townhall.store.history import ConnHistory
 from townhall.types import CommentStatus, FlagReason, Verdict
 
 EMAIL = re.compile(
@@ -123,10 +124,10 @@ def _clean_author(
 
 
 def _decide(
-    services: Services, sub: Submission, policy_site: Site, thread: Thread | None
+    history: History, sub: Submission, policy_site: Site, thread: Thread | None
 ) -> Decision:
     policy = merge_policy(policy_site.policy, thread.policy if thread else None)
-    decision = moderate(sub, CheckContext(policy=policy, history=services.history))
+    decision = moderate(sub, CheckContext(policy=policy, history=history))
     refusal = decision.refusal
     if refusal is not None:
         if refusal.refusal == "rate_limited":
@@ -161,79 +162,75 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
             field="author.email",
         )
     now = _now()
-    # The thread as last seen (moderation needs its policy); the write below re-reads it.
-    thread = services.threads.get(site, key)
-    parent = None
-    if new.parent_id is not None:
-        with services.db.read() as conn:
-            parent = comment_store.comment_by_id(conn, parse_id(new.parent_id, "parent_id"))
-    depth = 0
-    if new.parent_id is not None:
-        if parent is None or thread is None or parent["thread_id"] != thread.id:
+    html = render_markdown(text)
+    edit_token = new_token()
+    parent_id = parse_id(new.parent_id, "parent_id") if new.parent_id is not None else None
+    # One transaction from the first read to the last write: the checks count the author's
+    # comments on the connection that adds this one (with the author's writes serialised),
+    # so concurrent posts cannot slip past a rate limit, and a post costs one connection.
+    with services.db.write() as conn:
+        if reader.reader_id or reader.ip_hash:
+            comment_store.lock_author(conn, [k for k in (reader.reader_id, reader.ip_hash) if k])
+        found = thread_store.thread_by_key(conn, site.id, key)
+        thread = Thread.from_row(found) if found is not None else None
+        parent = None if parent_id is None else comment_store.comment_by_id(conn, parent_id)
+        depth = 0 if parent is None else _reply_depth(parent, thread, reader)
+        if parent_id is not None and parent is None:
             raise InvalidInput(
                 "parent_id does not name a comment of this thread", field="parent_id"
             )
-        own = reader.reader_id is not None and parent["reader_id"] == reader.reader_id
-        if parent["status"] != CommentStatus.PUBLISHED and not own:
-            raise InvalidInput(
-                "the comment you reply to was removed or is not visible", field="parent_id"
-            )
-        depth = parent["depth"] + 1
-        if depth > MAX_DEPTH:
-            raise InvalidInput(
-                "this conversation is nested too deeply to reply here", field="parent_id"
-            )
-    sub = Submission(
-        site_id=site.id,
-        thread_id=thread.id if thread else None,
-        thread_closed=bool(thread and thread.closed),
-        text=text,
-        author_name=name,
-        author_website=website,
-        email_hash=email_hash,
-        reader_id=reader.reader_id,
-        ip_hash=reader.ip_hash,
-        now=now,
-        confirmed=new.confirm,
-    )
-    decision = _decide(services, sub, site, thread)
-    status = decision.status
-    html = render_markdown(text)
-    edit_token = new_token()
-    with services.db.write() as conn:
-        _recheck_rate(conn, merge_policy(site.policy, thread.policy if thread else None), sub)
-        row = thread_store.get_or_create_thread(
-            conn, site_id=site.id, key=key, title=title or key, url=url, now=now
-        )
-        if row["closed"]:
-            raise Forbidden("The thread is closed for comments.", code="closed")
-        comment_id = comment_store.insert_comment(
-            conn,
-            thread_id=row["id"],
-            parent_id=parent["id"] if parent else None,
-            root_id=(parent["root_id"] or parent["id"]) if parent else None,
-            depth=depth,
-            status=status,
-            shadow=decision.shadow,
+        sub = Submission(
+            site_id=site.id,
+            thread_id=thread.id if thread else None,
+            thread_closed=bool(thread and thread.closed),
+            text=text,
             author_name=name,
-            author_email=email,
-            email_hash=email_hash,
             author_website=website,
+            email_hash=email_hash,
             reader_id=reader.reader_id,
             ip_hash=reader.ip_hash,
-            text=text,
-            html=html,
-            created_at=now,
-            likes=0,
-            dislikes=0,
-            flag_count=0,
-            toxicity=decision.toxicity,
-            moderation=decision.as_json(),
-            edit_token_hash=token_hash(edit_token),
-            notify_replies=new.notify_replies,
+            now=now,
+            confirmed=new.confirm,
         )
+        decision = _decide(ConnHistory(conn), sub, site, thread)
+        status = decision.status
+        if found is None:
+            found = thread_store.get_or_create_thread(
+                conn, site_id=site.id, key=key, title=title or key, url=url, now=now
+            )
+            if found["closed"]:
+                raise Forbidden("The thread is closed for comments.", code="closed")
+        thread_id = found["id"]
+        values: dict[str, Any] = {
+            "thread_id": thread_id,
+            "parent_id": parent["id"] if parent else None,
+            "root_id": (parent["root_id"] or parent["id"]) if parent else None,
+            "depth": depth,
+            "status": status,
+            "shadow": decision.shadow,
+            "author_name": name,
+            "author_email": email,
+            "email_hash": email_hash,
+            "author_website": website,
+            "reader_id": reader.reader_id,
+            "ip_hash": reader.ip_hash,
+            "text": text,
+            "html": html,
+            "created_at": now,
+            "edited_at": None,
+            "likes": 0,
+            "dislikes": 0,
+            "flag_count": 0,
+            "toxicity": decision.toxicity,
+            "moderation": decision.as_json(),
+            "edit_token_hash": token_hash(edit_token),
+            "notify_replies": new.notify_replies,
+        }
+        comment_id = comment_store.insert_comment(conn, **values)
         visible = status is CommentStatus.PUBLISHED
-        thread_store.bump(conn, row["id"], count_delta=1 if visible else 0, last_comment_at=now)
+        after = thread_store.bump_returning(
+            conn, thread_id, count_delta=1 if visible else 0, last_comment_at=now
+        )
         if visible and parent is not None:
             queue_reply_notice(
                 conn,
@@ -243,15 +240,15 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
                 reply_html=html,
                 reply_email_hash=email_hash,
                 reply_reader_id=reader.reader_id,
-                thread_title=row["title"],
-                thread_url=row["url"],
+                thread_title=after["title"],
+                thread_url=after["url"],
                 now=now,
             )
         if not visible:
             comment_store.log_action(
                 conn,
                 site_id=site.id,
-                thread_id=row["id"],
+                thread_id=thread_id,
                 comment_id=comment_id,
                 actor="system",
                 action=f"auto_{status.value}",
@@ -259,45 +256,31 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
                 reason="; ".join(decision.reasons),
                 details=decision.as_json(),
             )
-        after = thread_store.thread_by_id(conn, row["id"])
-        stored = comment_store.comment_by_id(conn, comment_id)
-    assert after is not None and stored is not None
     _announce(services, site, Thread.from_row(after), comment_id)
     shown = _public_status(status, decision.shadow)
     return Posted(
-        comment=comment_view(stored, status=shown),
+        comment=comment_view({**values, "id": comment_id}, status=shown),
         status=shown,
         edit_token=edit_token,
         decision=decision,
     )
 
 
-def _recheck_rate(conn: Any, policy: Policy, sub: Submission) -> None:
-    """The per-reader rate limit once more, inside the write transaction with the author's
-    writes serialised: the moderation pipeline counts before the transaction, so posts sent
-    at the same moment all passed it (issue 8: 20 concurrent posts against a limit of 5)."""
-    if policy.checks is not None and "rate_limit" not in policy.checks:
-        return
-    keys = [k for k in (sub.reader_id, sub.ip_hash) if k]
-    if not keys:
-        return
-    comment_store.lock_author(conn, keys)
-    for window, limit, label in (
-        (dt.timedelta(minutes=1), policy.rate_burst, "a minute"),
-        (dt.timedelta(hours=1), policy.rate_sustained, "an hour"),
-    ):
-        if limit <= 0:
-            continue
-        since = sub.now - window
-        count = comment_store.recent_count(
-            conn, reader_id=sub.reader_id, ip_hash=sub.ip_hash, since=since
+def _reply_depth(parent: Any, thread: Thread | None, reader: Reader) -> int:
+    """The depth of a reply to ``parent``, if a reply to it may be posted here."""
+    if thread is None or parent["thread_id"] != thread.id:
+        raise InvalidInput("parent_id does not name a comment of this thread", field="parent_id")
+    own = reader.reader_id is not None and parent["reader_id"] == reader.reader_id
+    if parent["status"] != CommentStatus.PUBLISHED and not own:
+        raise InvalidInput(
+            "the comment you reply to was removed or is not visible", field="parent_id"
         )
-        if count >= limit:
-            raise RateLimited(
-                f"You are posting too fast: more than {limit} comments in {label} from this "
-                "reader. Wait and try again.",
-                retry_after=int(window.total_seconds()),
-            )
+    depth = int(parent["depth"]) + 1
+    if depth > MAX_DEPTH:
+        raise InvalidInput(
+            "this conversation is nested too deeply to reply here", field="parent_id"
+        )
+    return depth
 
 
 def _public_status(status: CommentStatus, shadow: bool) -> CommentStatus:
@@ -400,7 +383,7 @@ def edit_comment(
         is_edit=True,
         confirmed=True,
     )
-    decision = _decide(services, sub, site, thread)
+    decision = _decide(services.history, sub, site, thread)
     old_status = CommentStatus(row["status"])
     # An edit can only keep or lower a comment's standing: a held comment stays held.
     status = decision.status if old_status is CommentStatus.PUBLISHED else old_status

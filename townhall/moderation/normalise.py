@@ -26,6 +26,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from townhall.moderation.memo import WeightedMemo
+
 # Letters from other scripts (and a few Latin extras) that readers use as look-alikes.
 # Keys are lowercase: folding casefolds before it looks a character up here.
 HOMOGLYPHS: dict[str, str] = {
@@ -147,10 +149,13 @@ class Folded:
         return self._offsets[start], self._offsets[end - 1] + 1
 
 
-@functools.lru_cache(maxsize=1024)
-def fold(text: str) -> Folded:
-    """Fold ``text``. Cached: the checks of one submission share the result."""
+def _fold(text: str) -> Folded:
     return Folded(text=text, folded=fold_text(text))
+
+
+# Remembered: the checks of one submission share the result. Weighed by the text's length
+# (the folded copy, its tokens and, once asked for, a character offset table).
+fold = WeightedMemo(_fold, lambda text, _folded: 48 * len(text) + 400, 8 << 20)
 
 
 # Single letters with short gaps between them ("i d i o t", "i.d.i.o.t", "i - d - i - o - t"),

@@ -151,6 +151,9 @@ class Decision:
 class CheckContext:
     policy: Policy
     history: History
+    # Answers several checks share (the author's recent comments, their approved count), keyed
+    # by the submission; the posting path makes a context per submission and drops it after.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 Check = Callable[[Submission, CheckContext], CheckResult | None]

@@ -3,6 +3,7 @@ per-thread overrides; validated by msgspec so a bad update is a clear 4xx, never
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -94,11 +95,27 @@ def parse_policy(data: dict[str, Any] | None) -> Policy:
         raise PolicyError(str(exc)) from None
 
 
+_ENCODE = msgspec.json.Encoder(order="deterministic")
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(encoded: bytes) -> Policy:
+    return parse_policy(msgspec.json.decode(encoded))
+
+
 def merge_policy(site_policy: dict[str, Any], thread_policy: dict[str, Any] | None) -> Policy:
-    """The policy in force for a thread: the site's, with the thread's overrides on top."""
+    """The policy in force for a thread: the site's, with the thread's overrides on top.
+
+    Every submission asks for it; the parsed and validated policy is remembered per distinct
+    stored JSON (validating word lists costs more than the rest of the checks together).
+    Policies are never changed in place, so the same object can be shared."""
     merged = dict(site_policy or {})
     merged.update(thread_policy or {})
-    return parse_policy(merged)
+    try:
+        encoded = _ENCODE.encode(merged)
+    except (TypeError, msgspec.EncodeError):
+        return parse_policy(merged)
+    return _parsed(encoded)
 
 
 def update_policy(current: dict[str, Any], changes: dict[str, Any]) -> Policy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from townhall.store.database import Database
 from townhall.store.schema import bans, comments, threads
@@ -74,9 +74,40 @@ _ACTIVE_BAN = (
 )
 
 
-class SqlHistory:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+_RECENT_COUNT = select(func.count()).where(
+    or_(
+        comments.c.reader_id == bindparam("reader_id"),
+        comments.c.ip_hash == bindparam("ip_hash"),
+    ),
+    comments.c.created_at >= bindparam("since"),
+)
+_THREAD_RECENT_COUNT = select(func.count()).where(
+    comments.c.thread_id == bindparam("thread_id"), comments.c.created_at >= bindparam("since")
+)
+_RECENT_TEXTS = (
+    select(comments.c.text)
+    .where(
+        or_(
+            comments.c.reader_id == bindparam("reader_id"),
+            comments.c.ip_hash == bindparam("ip_hash"),
+        ),
+        comments.c.created_at >= bindparam("since"),
+    )
+    .order_by(comments.c.id.desc())
+    .limit(50)
+)
+
+PostRow = tuple[int, str | None, str | None, dt.datetime, str]
+
+
+class ConnHistory:
+    """The answers, on one connection: the posting path asks them inside its write
+    transaction, so what the checks count is what the write will add to (no second count
+    needed, no race between concurrent posts of one author) and one submission costs one
+    connection, not one per question."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
 
     def approved_count(self, site_id: int, reader_id: str | None, email_hash: str | None) -> int:
         if not reader_id and not email_hash:
@@ -86,52 +117,31 @@ class SqlHistory:
             "reader_id": reader_id or None,
             "email_hash": email_hash or None,
         }
-        with self.db.read() as conn:
-            return int(conn.execute(_APPROVED, params).scalar_one())
+        return int(self.conn.execute(_APPROVED, params).scalar_one())
 
     def recent_count(
         self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
     ) -> int:
-        who = []
-        if reader_id:
-            who.append(comments.c.reader_id == reader_id)
-        if ip_hash:
-            who.append(comments.c.ip_hash == ip_hash)
-        if not who:
+        if not reader_id and not ip_hash:
             return 0
-        query = select(func.count()).where(or_(*who), comments.c.created_at >= since)
-        with self.db.read() as conn:
-            return int(conn.execute(query).scalar_one())
+        params = {"reader_id": reader_id or None, "ip_hash": ip_hash or None, "since": since}
+        return int(self.conn.execute(_RECENT_COUNT, params).scalar_one())
 
     def thread_recent_count(self, thread_id: int, since: dt.datetime) -> int:
-        query = select(func.count()).where(
-            comments.c.thread_id == thread_id, comments.c.created_at >= since
-        )
-        with self.db.read() as conn:
-            return int(conn.execute(query).scalar_one())
+        params = {"thread_id": thread_id, "since": since}
+        return int(self.conn.execute(_THREAD_RECENT_COUNT, params).scalar_one())
 
     def recent_texts(
         self, *, thread_id: int, reader_id: str | None, ip_hash: str | None, since: dt.datetime
     ) -> list[str]:
-        who = []
-        if reader_id:
-            who.append(comments.c.reader_id == reader_id)
-        if ip_hash:
-            who.append(comments.c.ip_hash == ip_hash)
-        if not who:
+        if not reader_id and not ip_hash:
             return []
-        query = (
-            select(comments.c.text)
-            .where(or_(*who), comments.c.created_at >= since)
-            .order_by(comments.c.id.desc())
-            .limit(50)
-        )
-        with self.db.read() as conn:
-            return [row[0] for row in conn.execute(query)]
+        params = {"reader_id": reader_id or None, "ip_hash": ip_hash or None, "since": since}
+        return [row[0] for row in self.conn.execute(_RECENT_TEXTS, params)]
 
     def recent_posts(
         self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime, limit: int
-    ) -> list[tuple[int, str | None, str | None, dt.datetime, str]]:
+    ) -> list[PostRow]:
         if not reader_id and not ip_hash:
             return []
         params = {
@@ -140,15 +150,13 @@ class SqlHistory:
             "since": since,
             "limit": limit,
         }
-        with self.db.read() as conn:
-            return [tuple(row) for row in conn.execute(_RECENT_POSTS, params)]
+        return [tuple(row) for row in self.conn.execute(_RECENT_POSTS, params)]
 
     def thread_posts(
         self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
-    ) -> list[tuple[int, str | None, str | None, dt.datetime, str]]:
+    ) -> list[PostRow]:
         params = {"thread_id": thread_id, "since": since, "limit": limit, "min_length": min_length}
-        with self.db.read() as conn:
-            return [tuple(row) for row in conn.execute(_THREAD_POSTS, params)]
+        return [tuple(row) for row in self.conn.execute(_THREAD_POSTS, params)]
 
     def active_ban(
         self,
@@ -168,6 +176,63 @@ class SqlHistory:
             "ip": ip_hash or None,
             "now": now,
         }
-        with self.db.read() as conn:
-            row = conn.execute(_ACTIVE_BAN, params).mappings().first()
+        row = self.conn.execute(_ACTIVE_BAN, params).mappings().first()
         return dict(row) if row else None
+
+
+class SqlHistory:
+    """The same answers, each on a connection of its own (for callers outside a transaction:
+    the scoring command, benchmarks, moderator tools)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def approved_count(self, site_id: int, reader_id: str | None, email_hash: str | None) -> int:
+        with self.db.read() as conn:
+            return ConnHistory(conn).approved_count(site_id, reader_id, email_hash)
+
+    def recent_count(
+        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime
+    ) -> int:
+        with self.db.read() as conn:
+            return ConnHistory(conn).recent_count(reader_id=reader_id, ip_hash=ip_hash, since=since)
+
+    def thread_recent_count(self, thread_id: int, since: dt.datetime) -> int:
+        with self.db.read() as conn:
+            return ConnHistory(conn).thread_recent_count(thread_id, since)
+
+    def recent_texts(
+        self, *, thread_id: int, reader_id: str | None, ip_hash: str | None, since: dt.datetime
+    ) -> list[str]:
+        with self.db.read() as conn:
+            return ConnHistory(conn).recent_texts(
+                thread_id=thread_id, reader_id=reader_id, ip_hash=ip_hash, since=since
+            )
+
+    def recent_posts(
+        self, *, reader_id: str | None, ip_hash: str | None, since: dt.datetime, limit: int
+    ) -> list[PostRow]:
+        with self.db.read() as conn:
+            return ConnHistory(conn).recent_posts(
+                reader_id=reader_id, ip_hash=ip_hash, since=since, limit=limit
+            )
+
+    def thread_posts(
+        self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
+    ) -> list[PostRow]:
+        with self.db.read() as conn:
+            return ConnHistory(conn).thread_posts(thread_id, since, limit, min_length)
+
+    def active_ban(
+        self,
+        site_id: int,
+        *,
+        reader_id: str | None,
+        email_hash: str | None,
+        ip_hash: str | None,
+        now: dt.datetime,
+    ) -> dict[str, Any] | None:
+        with self.db.read() as conn:
+            return ConnHistory(conn).active_ban(
+                site_id, reader_id=reader_id, email_hash=email_hash, ip_hash=ip_hash, now=now
+            )

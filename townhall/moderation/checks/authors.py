@@ -2,8 +2,8 @@
 
 The rate limits and the duplicate check both look at the author's recent comments; the links
 and first-time checks both ask how many of the author's comments were approved. One query
-each serves them all: answers are cached per submission (its time included, so a later
-submission asks afresh).
+each serves them all: answers are kept in the submission's context (``CheckContext.memo``),
+which lives as long as the submission is checked, so nothing outlives it.
 
 Importing this module registers no check (the order of ``checks/__init__`` stays the order
 checks run in)."""
@@ -11,11 +11,9 @@ checks run in)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Hashable
 from typing import NamedTuple, cast
 
-from townhall.moderation.pipeline import CheckContext, History, Submission
+from townhall.moderation.pipeline import CheckContext, Submission
 
 FETCH_CAP = 500  # rows a look-back fetches at most; counts beyond it are asked for exactly
 _MIN_AUTHOR_ROWS = 50  # enough for the duplicate check when the rate limits are generous
@@ -39,7 +37,12 @@ class Recent(NamedTuple):
 
 def approved_count(sub: Submission, ctx: CheckContext) -> int:
     """How many of the author's comments on the site were approved (published)."""
-    return _approved(cast(Hashable, ctx.history), sub)
+    key = ("approved", sub)
+    found = ctx.memo.get(key)
+    if found is None:
+        found = ctx.history.approved_count(sub.site_id, sub.reader_id, sub.email_hash)
+        ctx.memo[key] = found
+    return int(found)
 
 
 def author_posts(sub: Submission, ctx: CheckContext) -> Recent:
@@ -52,19 +55,14 @@ def author_posts(sub: Submission, ctx: CheckContext) -> Recent:
         policy.duplicate_window_minutes,
     )
     limit = min(max(policy.rate_burst, policy.rate_sustained, _MIN_AUTHOR_ROWS) + 1, FETCH_CAP)
-    return _author_posts(
-        cast(Hashable, ctx.history), sub, sub.now - dt.timedelta(minutes=minutes), limit
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _approved(history: Hashable, sub: Submission) -> int:
-    return cast(History, history).approved_count(sub.site_id, sub.reader_id, sub.email_hash)
-
-
-@functools.lru_cache(maxsize=256)
-def _author_posts(history: Hashable, sub: Submission, since: dt.datetime, limit: int) -> Recent:
-    rows = cast(History, history).recent_posts(
-        reader_id=sub.reader_id, ip_hash=sub.ip_hash, since=since, limit=limit
-    )
-    return Recent(tuple(Post._make(r) for r in rows), len(rows) < limit)
+    key = ("author_posts", sub, minutes, limit)
+    found = ctx.memo.get(key)
+    if found is None:
+        rows = ctx.history.recent_posts(
+            reader_id=sub.reader_id,
+            ip_hash=sub.ip_hash,
+            since=sub.now - dt.timedelta(minutes=minutes),
+            limit=limit,
+        )
+        found = ctx.memo[key] = Recent(tuple(Post._make(r) for r in rows), len(rows) < limit)
+    return cast(Recent, found)

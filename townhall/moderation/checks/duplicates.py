@@ -12,10 +12,10 @@ with the same reader's earlier comments in the same thread (a double submit).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 
 from townhall.moderation.checks.authors import Post, author_posts
+from townhall.moderation.memo import WeightedMemo
 from townhall.moderation.normalise import fold
 from townhall.moderation.pipeline import CheckContext, CheckResult, Submission, registry
 from townhall.types import Verdict
@@ -30,18 +30,23 @@ FLOOD_ROWS = 200  # the thread's latest comments a flood is looked for in
 _QUOTE = re.compile(r"^[ \t]{0,3}>.*$", re.MULTILINE)
 
 
-@functools.lru_cache(maxsize=4096)
-def _key(text: str) -> tuple[str, int]:
+def _fold_key(text: str) -> tuple[str, int]:
     """The folded words of the author's own text (quotes removed) and how many there are."""
     f = fold(_QUOTE.sub("", text))
     return f.stream, len(f.tokens)
 
 
-@functools.lru_cache(maxsize=4096)
-def _shingles(stream: str) -> frozenset[str]:
+def _shingle_set(stream: str) -> frozenset[str]:
     if len(stream) <= SHINGLE:
         return frozenset({stream})
     return frozenset([stream[i : i + SHINGLE] for i in range(len(stream) - SHINGLE + 1)])
+
+
+# Recent comments are compared with every new one in their thread or by their author, so their
+# folded forms and 4-gram sets are remembered; bounded by bytes (about: a 4-gram costs ~70 in
+# a set), not entries, so long comments cannot fill the memory (issue 7: RSS under load).
+_key = WeightedMemo(_fold_key, lambda text, key: 2 * (len(text) + len(key[0])) + 120, 4 << 20)
+_shingles = WeightedMemo(_shingle_set, lambda stream, grams: 70 * len(grams) + 250, 16 << 20)
 
 
 def similarity(a: str, b: str) -> float:
