@@ -10,6 +10,7 @@ a hash made with older parameters is replaced at the next sign-in.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -42,8 +43,14 @@ TOKEN_TOUCH_SECONDS = 300  # last_used_at is written at most this often per toke
 EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
 
 PASSWORDS = PasswordHasher()
-# Verified when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = PASSWORDS.hash("townhall-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so a wrong email takes as long as a wrong password.
+    Made on first use: hashing at import cost every process (and CLI command) ~50 ms and
+    the hasher's memory."""
+    return PASSWORDS.hash("townhall-no-such-user")
 
 
 class LoginFailed(Unauthorized):
@@ -299,7 +306,7 @@ def authenticate(db: Database, email: Any, password: Any) -> User:
     with db.read() as conn:
         row = store.user_by_email(conn, address)
     if row is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         raise LoginFailed("wrong email or password")
     now = _now()
     if row["locked_until"] is not None and row["locked_until"] > now:
