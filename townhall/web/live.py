@@ -32,6 +32,10 @@ class LiveHub:
         self.state = state
         self.loop: asyncio.AbstractEventLoop | None = None
         self.listeners: dict[tuple[str, str], set[asyncio.Queue[bytes]]] = {}
+        # One fan-out at a time per thread, in the order the changes happened: each payload
+        # reads the thread's count when it is built, so built in parallel an older count could
+        # overtake a newer one and stay on readers' screens until the next change.
+        self.order: dict[tuple[str, str], asyncio.Lock] = {}
 
     def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -49,14 +53,18 @@ class LiveHub:
             loop.call_soon_threadsafe(lambda: loop.create_task(self._fan_out(event)))
 
     async def _fan_out(self, event: ThreadChanged) -> None:
-        queues = self.listeners.get((event.site_key, event.thread_key))
-        if not queues:
+        key = (event.site_key, event.thread_key)
+        if not self.listeners.get(key):
             return
-        payload = await run_in_threadpool(self._payload, event)
-        frame = b"data: " + payload + b"\n\n"
-        for queue in list(queues):
-            if queue.qsize() < MAX_QUEUE:
-                queue.put_nowait(frame)
+        async with self.order.setdefault(key, asyncio.Lock()):  # FIFO: tasks start in order
+            queues = self.listeners.get(key)
+            if not queues:
+                return
+            payload = await run_in_threadpool(self._payload, event)
+            frame = b"data: " + payload + b"\n\n"
+            for queue in list(queues):
+                if queue.qsize() < MAX_QUEUE:
+                    queue.put_nowait(frame)
 
     def _payload(self, event: ThreadChanged) -> bytes:
         services = self.state.services
@@ -89,6 +97,7 @@ class LiveHub:
                 listeners.discard(queue)
                 if not listeners:
                     self.listeners.pop(key, None)
+                    self.order.pop(key, None)
 
 
 async def events(request: Request) -> Response:
