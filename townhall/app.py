@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 
 from townhall.domain.errors import DomainError
+from townhall.domain.events import ThreadChanged
 from townhall.domain.listing import SnapshotCache
 from townhall.domain.privacy import erase_expired_ip_hashes
 from townhall.domain.services import Services
@@ -21,12 +22,18 @@ from townhall.notify.worker import deliver_due
 from townhall.settings import Settings, ensure_secret
 from townhall.store.relay import PgRelay
 from townhall.web import errors
+from townhall.web.api import FastReads
 from townhall.web.cors import CorsMiddleware
 from townhall.web.live import LiveHub
 from townhall.web.metrics import Metrics, MetricsMiddleware
 from townhall.web.openapi import build_document
 from townhall.web.page_cache import PageCache
-from townhall.web.ratelimit import MemoryCounter, RateLimitMiddleware, RedisCounter
+from townhall.web.ratelimit import (
+    MemoryCounter,
+    RateLimiter,
+    RateLimitMiddleware,
+    RedisCounter,
+)
 from townhall.web.routes import documented_operations, routes
 from townhall.web.state import WebState
 
@@ -42,14 +49,29 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         services = Services.from_settings(settings)
         services.db.migrate()  # a failed migration raises here: the server does not start
+    cache_bytes = max(1, settings.thread_cache_mb) * 2**20
     state = WebState(
         services=services,
-        pages=PageCache(settings.thread_cache_entries),
-        snapshots=SnapshotCache(max(64, settings.thread_cache_entries // 4)),
+        pages=PageCache(settings.thread_cache_entries, max_bytes=cache_bytes * 3 // 4),
+        snapshots=SnapshotCache(
+            max(64, settings.thread_cache_entries // 4), max_bytes=cache_bytes // 4
+        ),
     )
+
+    def drop_superseded(event: ThreadChanged) -> None:  # a thread changed: free its old pages
+        state.pages.forget_older(event.thread_id, event.version)
+        state.snapshots.forget_older(event.thread_id, event.version)
+
+    services.events.subscribe(drop_superseded)
     metrics = Metrics()
     hub = LiveHub(state)
     counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    limiter = RateLimiter(
+        reads_per_minute=settings.rate_limit_reads,
+        writes_per_minute=settings.rate_limit_writes,
+        counter=counter,
+        trust_forwarded=settings.trust_forwarded_for,
+    )
 
     relay = None if settings.is_sqlite else PgRelay(settings.resolved_database_url, services.events)
 
@@ -94,15 +116,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     app = Starlette(
         routes=routes(),
         middleware=[
+            # Cached page reads are answered here, doing what the three below would do.
+            Middleware(FastReads, state=state, limiter=limiter, metrics=metrics),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(CorsMiddleware, sites=services.sites, prefixes=("/api/", "/isso/")),
-            Middleware(
-                RateLimitMiddleware,
-                reads_per_minute=settings.rate_limit_reads,
-                writes_per_minute=settings.rate_limit_writes,
-                counter=counter,
-                trust_forwarded=settings.trust_forwarded_for,
-            ),
+            Middleware(RateLimitMiddleware, limiter=limiter),
         ],
         exception_handlers={
             DomainError: errors.domain_error,

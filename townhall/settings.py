@@ -72,6 +72,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ip_retention_days", 90, "Days after which IP hashes are erased from comments.", int),
     Setting("thread_cache_entries", 2048, "Rendered thread pages kept in memory per process.", int),
     Setting(
+        "thread_cache_mb",
+        32,
+        "Memory for rendered thread pages and thread snapshots, in MB per process (pages get "
+        "three quarters); the least recently read go first.",
+        int,
+    ),
+    Setting(
         "trust_forwarded_for",
         False,
         "Take the client address from X-Forwarded-For (only behind a trusted proxy).",
@@ -142,6 +149,7 @@ class Settings:
     replies_per_subtree: int = 50
     ip_retention_days: int = 90
     thread_cache_entries: int = 2048
+    thread_cache_mb: int = 32
     trust_forwarded_for: bool = False
     smtp_host: str = ""
     smtp_port: int = 25

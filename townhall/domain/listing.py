@@ -13,7 +13,7 @@ import binascii
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +21,11 @@ from townhall.domain.errors import InvalidInput
 from townhall.domain.views import AuthorView, CommentView, rfc3339
 from townhall.types import CommentStatus, Sort
 
+NODE_OVERHEAD = 600  # bytes a comment costs in a snapshot beside its texts (measured)
+SNAPSHOT_OVERHEAD = 2048
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Node:
     id: int
     parent_id: int | None
@@ -48,6 +51,7 @@ class Snapshot:
     visible_status: dict[int, str]  # status shown: published, pending, deleted, removed
     depth: dict[int, int]
     hidden_readers: frozenset[str] = frozenset()  # readers with comments only they may see
+    size: int = 0  # bytes it holds, roughly (SnapshotCache's budget)
     _orders: dict[Sort, list[int]] = field(default_factory=dict)
     _positions: dict[Sort, dict[int, int]] = field(default_factory=dict)
     _subtrees: dict[int, list[int]] = field(default_factory=dict)
@@ -102,9 +106,13 @@ class Snapshot:
 
 def build_snapshot(rows: Iterable[Any], *, reader_id: str | None = None) -> Snapshot:
     """Decide what is visible: published comments, the reader's own held or shadow-banned
-    ones, and tombstones for hidden comments that still have visible replies."""
+    ones, and tombstones for hidden comments that still have visible replies. ``rows`` are
+    listing rows, oldest first, or the nodes of another snapshot of the same version."""
     nodes: dict[int, Node] = {}
     for r in rows:
+        if isinstance(r, Node):
+            nodes[r.id] = r
+            continue
         nodes[r["id"]] = Node(
             id=r["id"],
             parent_id=r["parent_id"],
@@ -159,6 +167,10 @@ def build_snapshot(rows: Iterable[Any], *, reader_id: str | None = None) -> Snap
         if n.reader_id
         and (n.status is CommentStatus.PENDING or (n.status is CommentStatus.SPAM and n.shadow))
     )
+    size = SNAPSHOT_OVERHEAD + sum(
+        NODE_OVERHEAD + len(n.html) + len(n.author_name) + len(n.author_website or "")
+        for n in nodes.values()
+    )
     return Snapshot(
         top=top,
         children=children,
@@ -166,6 +178,7 @@ def build_snapshot(rows: Iterable[Any], *, reader_id: str | None = None) -> Snap
         visible_status=shown,
         depth=depth,
         hidden_readers=hidden_readers,
+        size=size,
     )
 
 
@@ -257,27 +270,51 @@ def _replies_page(snap: Snapshot, data: dict[str, Any], *, limit: int) -> Page:
 
 
 class SnapshotCache:
-    """The public snapshot of recently read threads, keyed by thread id and version."""
+    """The public snapshot of recently read threads, one version per thread id, at most
+    ``entries`` of them and ``max_bytes`` bytes in all (least recently used first out)."""
 
-    def __init__(self, entries: int) -> None:
+    def __init__(self, entries: int, max_bytes: int = 8 * 2**20) -> None:
         self.entries = entries
-        self._data: OrderedDict[int, tuple[int, Snapshot, Sequence[Any]]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._data: OrderedDict[int, tuple[int, Snapshot]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, thread_id: int, version: int) -> tuple[Snapshot, Sequence[Any]] | None:
-        with self._lock:
-            hit = self._data.get(thread_id)
-            if hit is None or hit[0] != version:
-                return None
-            self._data.move_to_end(thread_id)
-            return hit[1], hit[2]
+    def __len__(self) -> int:
+        return len(self._data)
 
-    def put(self, thread_id: int, version: int, snap: Snapshot, rows: Sequence[Any]) -> None:
+    def get(self, thread_id: int, version: int) -> tuple[Snapshot, Iterable[Node]] | None:
+        """The snapshot and its nodes (to build a reader's own view from), if this version's."""
+        hit = self._data.get(thread_id)
+        if hit is None or hit[0] != version:
+            return None
+        with self._lock:
+            if thread_id in self._data:
+                self._data.move_to_end(thread_id)
+        snap = hit[1]
+        return snap, snap.nodes.values()
+
+    def put(self, thread_id: int, version: int, snap: Snapshot, rows: object = None) -> None:
+        with self._lock:
+            current = self._data.pop(thread_id, None)
+            if current is not None:
+                self.bytes -= current[1].size
+                if current[0] > version:  # a newer version got here first
+                    self._data[thread_id] = current
+                    self.bytes += current[1].size
+                    return
+            self._data[thread_id] = (version, snap)
+            self.bytes += snap.size
+            while len(self._data) > 1 and (
+                len(self._data) > self.entries or self.bytes > self.max_bytes
+            ):
+                _id, (_version, evicted) = self._data.popitem(last=False)
+                self.bytes -= evicted.size
+
+    def forget_older(self, thread_id: int, version: int) -> None:
+        """Drop the thread's snapshot if it is of a version before ``version``."""
         with self._lock:
             current = self._data.get(thread_id)
-            if current is not None and current[0] > version:
-                return  # a newer version got here first
-            self._data[thread_id] = (version, snap, rows)
-            self._data.move_to_end(thread_id)
-            while len(self._data) > self.entries:
-                self._data.popitem(last=False)
+            if current is not None and current[0] < version:
+                del self._data[thread_id]
+                self.bytes -= current[1].size

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,7 +62,23 @@ class Thread:
         )
 
 
+_CHECKED: dict[str, str] = {}  # thread keys already checked: the same ones come again and again
+CHECKED_MEMO = 20000
+
+
 def check_thread_key(key: Any, field: str = "thread") -> str:
+    if isinstance(key, str):
+        checked = _CHECKED.get(key)
+        if checked is not None:
+            return checked
+    clean = _check_thread_key(key, field)
+    if len(_CHECKED) >= CHECKED_MEMO:
+        _CHECKED.clear()
+    _CHECKED[key] = clean
+    return clean
+
+
+def _check_thread_key(key: Any, field: str) -> str:
     if not isinstance(key, str) or not key.strip():
         raise InvalidInput(
             "thread is required: the article's identifier or its URL path", field=field
@@ -110,6 +126,20 @@ class ThreadIndex:
         if hit is None or time.monotonic() - hit[0] > self.ttl:
             return MISSING
         return hit[1]
+
+    def peek_counts(self, site_key: str, keys: Sequence[str]) -> dict[str, int] | None:
+        """Visible comments per thread if every thread is in the index, else None."""
+        data = self._data
+        now = time.monotonic()
+        ttl = self.ttl
+        out: dict[str, int] = {}
+        for key in keys:
+            hit = data.get((site_key, key))
+            if hit is None or now - hit[0] > ttl:
+                return None
+            thread = hit[1]
+            out[key] = thread.count if thread is not None else 0
+        return out
 
     def get(self, site: Site, key: str) -> Thread | None:
         hit = self.peek(site.key, key)
@@ -171,7 +201,7 @@ def load_snapshot(db: Database, cache: SnapshotCache, thread: Thread) -> Snapsho
         rows = comment_store.listing_rows(conn, thread.id)
     version = row["version"] if row is not None else thread.version
     snap = build_snapshot(rows)
-    cache.put(thread.id, version, snap, rows)
+    cache.put(thread.id, version, snap)
     return snap
 
 
@@ -185,11 +215,12 @@ def reader_snapshot(
     if reader_id not in load_snapshot(db, cache, thread).hidden_readers:
         return None
     hit = cache.get(thread.id, thread.version)
+    rows: Iterable[Any]
     if hit is None:
         with db.read() as conn:
-            rows: Sequence[Any] = comment_store.listing_rows(conn, thread.id)
+            rows = comment_store.listing_rows(conn, thread.id)
     else:
-        rows = hit[1]
+        rows = hit[1]  # the public snapshot's nodes: the same rows, already read
     return build_snapshot(rows, reader_id=reader_id)
 
 
@@ -213,10 +244,4 @@ def counts(index: ThreadIndex, site: Site, keys: Sequence[str]) -> dict[str, int
 
 def cached_counts(index: ThreadIndex, site: Site, keys: Sequence[str]) -> dict[str, int] | None:
     """The counts if every thread is in the index, without touching the database."""
-    out: dict[str, int] = {}
-    for key in keys:
-        hit = index.peek(site.key, key)
-        if isinstance(hit, Missing):
-            return None
-        out[key] = hit.count if hit is not None else 0
-    return out
+    return index.peek_counts(site.key, keys)

@@ -26,11 +26,53 @@ def cors_headers(origin: str) -> dict[str, str]:
     }
 
 
-def request_origin(request: Request) -> str | None:
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":
+ORIGIN_MEMO = 4096  # distinct Origin values remembered (pages send a handful)
+_normalised: dict[str, str | None] = {}
+
+
+def origin_of(raw: str | None) -> str | None:
+    """The normalised origin of a raw ``Origin`` header value (None: none, "null", not http);
+    remembered, since a site's readers send the same few values again and again."""
+    if not raw or raw == "null":
         return None
-    return normalise_origin(origin, strict=False)
+    try:
+        return _normalised[raw]
+    except KeyError:
+        pass
+    value = normalise_origin(raw, strict=False)
+    if len(_normalised) >= ORIGIN_MEMO:
+        _normalised.clear()
+    _normalised[raw] = value
+    return value
+
+
+def allows(site: Site, raw: str | None) -> bool:
+    """``site.allows_origin(origin_of(raw))``, with the normalising remembered."""
+    origin = origin_of(raw)
+    return origin is not None and origin_of(origin) in site.origins
+
+
+def request_origin(request: Request) -> str | None:
+    return origin_of(request.headers.get("origin"))
+
+
+def with_origin(vary: str | None) -> str:
+    """A Vary value that also names Origin (kept, not replaced: the body still varies by
+    Accept-Encoding and the reader)."""
+    if not vary:
+        return "Origin"
+    if "origin" in (part.strip().lower() for part in vary.split(",")):
+        return vary
+    return vary + ", Origin"
+
+
+def cors_raw_headers(raw_origin: str) -> list[tuple[bytes, bytes]]:
+    """The CORS headers of an allowed origin's answer, as raw ASGI headers, Vary aside."""
+    return [
+        (b"access-control-allow-origin", raw_origin.encode("latin-1")),
+        (b"access-control-allow-credentials", b"true"),
+        (b"access-control-expose-headers", EXPOSE_HEADERS.encode("latin-1")),
+    ]
 
 
 def check_write_origin(request: Request, site: Site) -> None:
@@ -47,11 +89,16 @@ def check_write_origin(request: Request, site: Site) -> None:
 
 
 def apply(response: Response, request: Request, site: Site | None) -> Response:
-    origin = request_origin(request)
-    if origin and site is not None and site.allows_origin(origin):
-        response.headers.update(cors_headers(request.headers["origin"]))
-    elif origin:
-        response.headers["Vary"] = "Origin"
+    raw = request.headers.get("origin")
+    origin = origin_of(raw)
+    if origin is None:
+        return response
+    headers = response.headers
+    if site is not None and raw is not None and allows(site, raw):
+        for name, value in cors_headers(raw).items():
+            if name != "Vary":
+                headers[name] = value
+    headers["Vary"] = with_origin(headers.get("vary"))
     return response
 
 
@@ -77,12 +124,16 @@ class CorsMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefixes):
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        origin = request_origin(request)
+        raw = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                raw = value.decode("latin-1")
+                break
+        origin = origin_of(raw)
         if scope["method"] == "OPTIONS":
             headers = {"Vary": "Origin"}
-            if await self._allowed(origin):
-                headers.update(cors_headers(request.headers["origin"]))
+            if raw is not None and await self._allowed(origin):
+                headers.update(cors_headers(raw))
                 headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
                 headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
                 headers["Access-Control-Max-Age"] = "600"
@@ -96,7 +147,8 @@ class CorsMiddleware:
             if message["type"] == "http.response.start" and message["status"] >= 400:
                 headers = MutableHeaders(scope=message)
                 if "access-control-allow-origin" not in headers and await self._allowed(origin):
-                    for name, value in cors_headers(request.headers["origin"]).items():
+                    assert raw is not None
+                    for name, value in cors_headers(raw).items():
                         headers[name] = value
             await send(message)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -44,6 +45,34 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.cache_bytes = Gauge(
+            "townhall_cache_bytes",
+            "Bytes held by the thread page cache and the snapshot cache",
+            ["cache"],
+            registry=self.registry,
+        )
+        self.cache_entries = Gauge(
+            "townhall_cache_entries",
+            "Entries in the thread page cache and the snapshot cache",
+            ["cache"],
+            registry=self.registry,
+        )
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one answered request and its latency (label children kept, not looked up)."""
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route),
+            )
+            if len(self._children) < 4096:  # routes are few; methods and statuses too
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
     def render(self) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -75,13 +104,16 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             route = self._route_name(scope)
-            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+            self.metrics.observe(route, scope["method"], status, time.perf_counter() - start)
 
 
 def metrics_endpoint(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics
-    pages = request.app.state.townhall.pages
+    state = request.app.state.townhall
+    pages = state.pages
     metrics.page_cache_hits.set(pages.hits)
     metrics.page_cache_misses.set(pages.misses)
+    for name, cache in (("pages", pages), ("snapshots", state.snapshots)):
+        metrics.cache_bytes.labels(name).set(cache.bytes)
+        metrics.cache_entries.labels(name).set(len(cache))
     return metrics.render()

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Protocol
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from townhall.web.errors import error_response
@@ -31,25 +32,38 @@ class Counter(Protocol):
 
 
 class MemoryCounter:
+    """Counts per key in the current window(s), in this process. ``hit_now`` is the same
+    without a coroutine, for callers on the event loop."""
+
+    hashed_keys = False  # keys stay in this process's memory for one window: no need
+
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, int], int] = {}
+        self._windows: dict[int, dict[str, int]] = {}
         self._lock = threading.Lock()
         self._swept = 0
 
-    async def hit(self, key: str, window_start: int) -> int:
+    def hit_now(self, key: str, window_start: int) -> int:
         with self._lock:
             if window_start != self._swept:  # forget finished windows
-                self._counts = {k: v for k, v in self._counts.items() if k[1] >= window_start}
+                self._windows = {w: c for w, c in self._windows.items() if w >= window_start}
                 self._swept = window_start
-            count = self._counts.get((key, window_start), 0) + 1
-            self._counts[(key, window_start)] = count
+            counts = self._windows.get(window_start)
+            if counts is None:
+                counts = self._windows[window_start] = {}
+            count = counts.get(key, 0) + 1
+            counts[key] = count
             return count
 
+    async def hit(self, key: str, window_start: int) -> int:
+        return self.hit_now(key, window_start)
+
     async def close(self) -> None:
-        self._counts.clear()
+        self._windows.clear()
 
 
 class RedisCounter:
+    hashed_keys = True  # raw addresses never leave the process
+
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
@@ -72,10 +86,17 @@ class RedisCounter:
         await self.client.aclose()
 
 
-class RateLimitMiddleware:
+RATE_COUNTED = "townhall.rate_counted"  # scope key: this request was counted already (count)
+MAX_RAW_KEY = 64  # longer addresses (junk in X-Forwarded-For) are hashed to bound memory
+
+
+class RateLimiter:
+    """The limits and their counter, shared by the middleware and the cached-read fast path
+    (which counts a request itself and, when it is over the limit, leaves the 429 to the
+    middleware with the count it took, so no request is ever counted twice)."""
+
     def __init__(
         self,
-        app: ASGIApp,
         *,
         reads_per_minute: int,
         writes_per_minute: int,
@@ -84,7 +105,6 @@ class RateLimitMiddleware:
         prefixes: tuple[str, ...] = ("/api/", "/isso/"),
         exempt: tuple[str, ...] = ("/api/v1/moderation/",),
     ) -> None:
-        self.app = app
         self.reads = max(reads_per_minute * WINDOW // 60, 1) if reads_per_minute else 0
         self.writes = max(writes_per_minute * WINDOW // 60, 1) if writes_per_minute else 0
         self.counter = counter
@@ -92,8 +112,10 @@ class RateLimitMiddleware:
         self.prefixes = prefixes
         # Moderators are signed in and often share one newsroom address: not counted here.
         self.exempt = exempt
+        self._hashed = bool(getattr(counter, "hashed_keys", True))
+        self._now = counter.hit_now if isinstance(counter, MemoryCounter) else None
 
-    def _address(self, scope: Scope) -> str:
+    def address(self, scope: Scope) -> str:
         if self.trust_forwarded:
             for name, value in scope.get("headers", []):
                 if name == b"x-forwarded-for":
@@ -101,34 +123,62 @@ class RateLimitMiddleware:
         client = scope.get("client")
         return str(client[0]) if client else "unknown"
 
+    def _key(self, write: bool, address: str) -> str:
+        if self._hashed or len(address) > MAX_RAW_KEY:
+            who = hashlib.blake2b(address.encode(), digest_size=10).hexdigest()
+            if not self._hashed:
+                who = "#" + who  # never equal to a raw address
+        else:
+            who = address
+        return f"{'w' if write else 'r'}:{who}"
+
+    async def count(self, scope: Scope, write: bool, address: str | None = None) -> int:
+        """Count this request; its number in the current window."""
+        key = self._key(write, self.address(scope) if address is None else address)
+        window_start = int(clock()) // WINDOW * WINDOW
+        if self._now is not None:
+            return self._now(key, window_start)
+        return await self.counter.hit(key, window_start)
+
+    def over(self, count: int, write: bool) -> bool:
+        limit = self.writes if write else self.reads
+        return bool(limit) and count > limit
+
+    @staticmethod
+    def refusal(write: bool) -> Response:
+        now = clock()
+        window_start = int(now) // WINDOW * WINDOW
+        retry = max(1, int(window_start + WINDOW - now) + 1)
+        kind = "writes" if write else "requests"
+        return error_response(
+            429,
+            "rate_limited",
+            f"too many {kind} from your address; try again in {retry} seconds",
+            headers={"Retry-After": str(retry)},
+        )
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or not scope["path"].startswith(self.prefixes)
-            or scope["path"].startswith(self.exempt)
-        ):
+        limiter = self.limiter
+        path = scope["path"] if scope["type"] == "http" else ""
+        if not path.startswith(limiter.prefixes) or path.startswith(limiter.exempt):
             await self.app(scope, receive, send)
             return
         method = scope["method"]
         if method == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        write = method in WRITE_METHODS and not scope["path"].endswith("/preview")
-        limit = self.writes if write else self.reads
-        if limit:
-            now = clock()
-            window_start = int(now) // WINDOW * WINDOW
-            who = hashlib.blake2b(self._address(scope).encode(), digest_size=10).hexdigest()
-            count = await self.counter.hit(f"{'w' if write else 'r'}:{who}", window_start)
-            if count > limit:
-                retry = max(1, int(window_start + WINDOW - now) + 1)
-                kind = "writes" if write else "requests"
-                response = error_response(
-                    429,
-                    "rate_limited",
-                    f"too many {kind} from your address; try again in {retry} seconds",
-                    headers={"Retry-After": str(retry)},
-                )
-                await response(scope, receive, send)
+        write = method in WRITE_METHODS and not path.endswith("/preview")
+        if limiter.writes if write else limiter.reads:
+            count = scope.get(RATE_COUNTED)
+            if count is None:
+                count = await limiter.count(scope, write)
+            if limiter.over(count, write):
+                await limiter.refusal(write)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
