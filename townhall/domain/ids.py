@@ -6,7 +6,7 @@ from typing import Any
 
 from townhall.domain.errors import InvalidInput
 
-MAX_ID = 2**62
+MAX_ID = 2**31  # the id columns are INTEGER: 32 bits on PostgreSQL (a bigger id was a 500)
 
 
 def parse_id(value: Any, field: str, what: str = "a comment id as returned by the API") -> int:
