@@ -31,7 +31,7 @@ from townhall.store.schema import (
     votes,
 )
 
-GLOBAL_BAN_ACTIONS = ("ban", "shadow_ban", "unban")  # domain/moderation.py's log actions
+GLOBAL_BAN_ACTIONS = ("ban", "shadow_ban", "unban")  # domain/moderation/bans.py: its log actions
 
 
 class ExportError(Exception):

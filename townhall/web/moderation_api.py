@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from townhall.domain import accounts, dashboard, moderation, moderator_edit
+from townhall.domain import accounts, dashboard, moderation
 from townhall.domain.accounts import User
 from townhall.domain.errors import InvalidInput
 from townhall.domain.sites import list_sites
@@ -263,7 +263,7 @@ async def edit(request: Request, user: User) -> Response:
 
     def run() -> moderation.ActionResult:
         accounts.access_comment(services, user, comment_id)
-        return moderator_edit.edit_comment(services, user.email, comment_id, body.text, body.reason)
+        return moderation.edit_comment(services, user.email, comment_id, body.text, body.reason)
 
     return _json(await run_in_threadpool(run))
 

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from townhall.domain import accounts, dashboard, moderation, moderator_edit
+from townhall.domain import accounts, dashboard, moderation
 from townhall.domain.errors import Conflict, InvalidInput, NotFound
 from townhall.domain.sites import Site
 from townhall.moderation.pipeline import load_plugins, registry
@@ -146,7 +146,7 @@ async def edit_form(request: Request, user: accounts.User) -> Response:
 
     def run() -> moderation.QueueItem:
         accounts.access_comment(services, user, comment_id)
-        return moderator_edit.comment_item(services, comment_id)
+        return moderation.comment_item(services, comment_id)
 
     item = await run_in_threadpool(run)
     back = safe_next(request.query_params.get("next"), f"/admin/threads/{item.thread.id}")
@@ -162,14 +162,14 @@ async def edit_save(request: Request, user: accounts.User) -> Response:
 
     def run() -> moderation.ActionResult:
         accounts.access_comment(services, user, comment_id)
-        return moderator_edit.edit_comment(
+        return moderation.edit_comment(
             services, user.email, comment_id, text, str(form.get("reason", ""))
         )
 
     try:
         await run_in_threadpool(run)
     except (InvalidInput, Conflict) as exc:
-        item = await run_in_threadpool(moderator_edit.comment_item, services, comment_id)
+        item = await run_in_threadpool(moderation.comment_item, services, comment_id)
         return render(
             request, "admin/edit.html", 422, item=item, text=text, error=exc.message, next=back
         )
