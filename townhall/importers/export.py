@@ -18,6 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Select, or_, select
 
 from townhall import __version__
+from townhall.domain.moderation.bans import BAN_ACTIONS
 from townhall.importers.native import TABLES, encode_row, header
 from townhall.store.database import Database
 from townhall.store.schema import (
@@ -30,8 +31,6 @@ from townhall.store.schema import (
     threads,
     votes,
 )
-
-GLOBAL_BAN_ACTIONS = ("ban", "shadow_ban", "unban")  # domain/moderation/bans.py: its log actions
 
 
 class ExportError(Exception):
@@ -79,8 +78,7 @@ def _queries(site_id: int) -> Iterator[tuple[str, Select[Any]]]:
         .where(
             or_(
                 moderation_log.c.site_id == site_id,
-                moderation_log.c.site_id.is_(None)
-                & moderation_log.c.action.in_(GLOBAL_BAN_ACTIONS),
+                moderation_log.c.site_id.is_(None) & moderation_log.c.action.in_(BAN_ACTIONS),
             )
         )
         .order_by(moderation_log.c.id),

@@ -25,6 +25,10 @@ from townhall.store import moderation as store
 from townhall.store import sites as site_store
 from townhall.types import BanKind
 
+# What bans write to the moderation log (a site-wide ban has no site: exports look these up).
+BAN, SHADOW_BAN, UNBAN = "ban", "shadow_ban", "unban"
+BAN_ACTIONS = (BAN, SHADOW_BAN, UNBAN)
+
 
 def ban_view(row: Any, site_key: str | None) -> BanView:
     return BanView(
@@ -143,7 +147,7 @@ def ban(
             site_id=site_id,
             comment_id=cid,
             actor=who,
-            action="shadow_ban" if shadow else "ban",
+            action=SHADOW_BAN if shadow else BAN,
             now=now,
             reason=why,
             details={
@@ -179,7 +183,7 @@ def unban(services: Services, actor: str, ban_id: Any, reason: str = "") -> BanV
             conn,
             site_id=row["site_id"],
             actor=who,
-            action="unban",
+            action=UNBAN,
             now=now,
             reason=why,
             details={"ban_id": bid, "kind": str(row["kind"])},
