@@ -160,7 +160,13 @@ async def main() -> None:
         )
         for i in range(64)
     ]
+    empty_q = {"site": args.site, "thread": "/no-comments-yet", "sort": "oldest"}
+    empty = [
+        Call(app, "GET", "/api/v1/comments?" + urlencode(empty_q), headers_for(i), b"")
+        for i in range(64)
+    ]
     await measure("page (first, 20 top-level)", first, args.n)
+    await measure("empty thread", empty, args.n)
     await measure("whole thread page (of 4)", whole, args.n)
     await measure("304 not modified", not_modified, args.n)
     await measure("counts of 100 threads", counts, args.n)

@@ -128,7 +128,11 @@ async def test_fast_path_answers_byte_for_byte_as_the_stack(
 ) -> None:
     seed_thread(services, top_level=30, replies_each=2)  # ~90 comments: gzipped pages
     for headers in VARIANTS:
-        for query in (THREAD, {**THREAD, "limit": "5", "sort": "newest"}):
+        for query in (
+            THREAD,
+            {**THREAD, "limit": "5", "sort": "newest"},
+            {"site": "news", "thread": "/nobody-commented-yet"},  # the empty page
+        ):
             first = await call(app, "GET", "/api/v1/comments", query, **headers)  # fills
             fast = await call(app, "GET", "/api/v1/comments", query, **headers)
             with monkeypatch.context() as m:  # the same request down the whole stack
@@ -145,6 +149,20 @@ async def test_fast_path_answers_byte_for_byte_as_the_stack(
             assert fast304 == slow304
             assert fast304[0] == 304 and fast304[2] == b""
     assert app.state.townhall.pages.hits > 0
+
+
+async def test_an_empty_thread_is_answered_without_the_stack_until_its_first_comment(
+    app: Starlette, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await call(app, "GET", "/api/v1/comments", THREAD)  # the site is cached
+    before = requests_counted(app, "200")
+    answers = [await call(app, "GET", "/api/v1/comments", THREAD) for _ in range(2)]
+    assert answers[0] == answers[1]
+    assert json.loads(answers[0][2])["comments"] == []
+    assert requests_counted(app, "200") == before + 2
+    await post(app, "first")  # creates the thread: the empty page is not answered any more
+    after = await call(app, "GET", "/api/v1/comments", THREAD)
+    assert [c["html"] for c in json.loads(after[2])["comments"]] == ["<p>first</p>"]
 
 
 async def test_headers_of_a_cached_page(app: Starlette, services: Services) -> None:

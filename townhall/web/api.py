@@ -130,21 +130,7 @@ async def list_comments(request: Request) -> Response:
         site = _site(request, site_key)
         thread = state.services.threads.get(site, thread_key)
         if thread is None:
-            policy = merge_policy(site.policy, None)
-            empty = ThreadPage(
-                thread=ThreadView(
-                    key=thread_key,
-                    title="",
-                    url="",
-                    count=0,
-                    closed=False,
-                    edit_window_seconds=site.edit_window_seconds,
-                    premoderated=policy.premoderation,
-                ),
-                comments=[],
-                next_cursor=None,
-            )
-            return site, Encoded.of(msgspec.json.encode(empty)), False
+            return site, empty_page(site, thread_key), False
         db = state.services.db
         premoderated = merge_policy(site.policy, thread.policy).premoderation
         own = thread_domain.reader_snapshot(db, state.snapshots, thread, reader_id)
@@ -188,6 +174,8 @@ def cached_page(
     if site is None:
         return None
     thread = state.services.threads.peek(q.site, q.thread)
+    if thread is None:  # known not to exist (yet): an article nobody has commented on
+        return site, empty_page(site, q.thread)
     if not isinstance(thread, Thread):
         return None
     if reader_id is not None:
@@ -196,6 +184,38 @@ def cached_page(
             return None
     hit = state.pages.get((thread.id, thread.version, q.sort.value, q.cursor, q.limit))
     return None if hit is None else (site, hit)
+
+
+_EMPTY: dict[tuple[str, str], tuple[Site, Encoded]] = {}
+EMPTY_MEMO = 4096
+
+
+def empty_page(site: Site, thread_key: str) -> Encoded:
+    """The page of a thread nobody has commented on; remembered for as long as the same
+    ``Site`` object is current (the site cache replaces it when it reloads the site, so a
+    changed edit window or policy is seen as soon as the site is)."""
+    memo = _EMPTY.get((site.key, thread_key))
+    if memo is not None and memo[0] is site:
+        return memo[1]
+    policy = merge_policy(site.policy, None)
+    empty = ThreadPage(
+        thread=ThreadView(
+            key=thread_key,
+            title="",
+            url="",
+            count=0,
+            closed=False,
+            edit_window_seconds=site.edit_window_seconds,
+            premoderated=policy.premoderation,
+        ),
+        comments=[],
+        next_cursor=None,
+    )
+    encoded = Encoded.of(msgspec.json.encode(empty))
+    if len(_EMPTY) >= EMPTY_MEMO:
+        _EMPTY.clear()
+    _EMPTY[(site.key, thread_key)] = (site, encoded)
+    return encoded
 
 
 # -- answering with a page: one head per kind of request, built once per cached page ------
@@ -274,7 +294,8 @@ def _page_response(request: Request, encoded: Encoded, private: bool, site: Site
 
 class FastReads:
     """Cached reads answered ahead of the middleware and the router: ``GET /api/v1/comments``
-    when site, thread row and page are cached (the page's answer is prebuilt bytes).
+    when site, thread row and page are cached, or the thread is known not to exist yet (the
+    page's answer is prebuilt bytes).
 
     It does what the stack would have done for such a request, from the raw ASGI scope: the
     request limit (it counts the request; over the limit it passes the request on with that
