@@ -90,43 +90,51 @@ def _reader(url: str, address: str, start: float, end: float, rps: float, out: A
 async def _flood_windows(url: str, windows: list[tuple[float, float]], workers: int) -> Any:
     statuses: Counter[int] = Counter()
     missing_retry_after = 0
-    transport = httpx.AsyncHTTPTransport(local_address=FLOODER_ADDRESS)
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-    async with httpx.AsyncClient(
-        base_url=url, transport=transport, timeout=30, limits=limits
-    ) as client:
 
-        async def worker(n: int, end: float) -> None:
-            nonlocal missing_retry_after
-            i = 0
-            while time.monotonic() < end:
-                i += 1
-                try:
-                    if (n + i) % 2:
-                        r = await client.post(
-                            "/api/v1/comments",
-                            json={
-                                "site": SITE,
-                                "thread": THREAD,
-                                "text": f"flood {n} {i} buy cheap watches",
-                                "thread_url": ORIGIN + THREAD,
-                            },
-                        )
-                    else:
-                        r = await client.get(
-                            "/api/v1/comments", params={"site": SITE, "thread": THREAD}
-                        )
-                    statuses[r.status_code] += 1
-                    if r.status_code == 429 and not r.headers.get("retry-after", "").isdigit():
-                        missing_retry_after += 1
-                except httpx.HTTPError:
-                    statuses[0] += 1
+    async def window(end: float) -> None:
+        # New connections for every flood phase: kept idle through a quiet phase as long as the
+        # server's keep-alive timeout (5 s), they would be closed by it just as they are used
+        # again, and the flooder would count that race as an error of the server.
+        transport = httpx.AsyncHTTPTransport(local_address=FLOODER_ADDRESS)
+        async with httpx.AsyncClient(
+            base_url=url, transport=transport, timeout=30, limits=limits
+        ) as client:
+            await asyncio.gather(*(worker(client, n, end) for n in range(workers)))
 
-        for start, end in windows:
-            pause = start - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
-            await asyncio.gather(*(worker(n, end) for n in range(workers)))
+    async def worker(client: httpx.AsyncClient, n: int, end: float) -> None:
+        nonlocal missing_retry_after
+        i = 0
+        while time.monotonic() < end:
+            i += 1
+            try:
+                if (n + i) % 2:
+                    r = await client.post(
+                        "/api/v1/comments",
+                        json={
+                            "site": SITE,
+                            "thread": THREAD,
+                            "text": f"flood {n} {i} buy cheap watches",
+                            "thread_url": ORIGIN + THREAD,
+                        },
+                    )
+                else:
+                    r = await client.get(
+                        "/api/v1/comments", params={"site": SITE, "thread": THREAD}
+                    )
+                statuses[r.status_code] += 1
+                if r.status_code == 429 and not r.headers.get("retry-after", "").isdigit():
+                    missing_retry_after += 1
+            except httpx.HTTPError as exc:
+                statuses[0] += 1
+                if statuses[0] <= 5:  # say what it was (the report counts them as status 0)
+                    print(f"  flooder: {type(exc).__name__}: {exc!r}"[:300], flush=True)
+
+    for start, end in windows:
+        pause = start - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        await window(end)
     return dict(statuses), missing_retry_after
 
 
