@@ -1,6 +1,6 @@
 """The long runs of issue 8, with bounded defaults, printing the figures docs/security.md records.
 
-    python security/run.py                      # everything, default sizes (about 15 minutes)
+    python security/run.py                      # everything, default sizes (about 20 minutes)
     python security/run.py --kill-loop          # only the kill loop (20 kills per database)
     python security/run.py --soak-minutes 30    # only the soak, 30 minutes
     python security/run.py --fuzz-examples 500  # only the fuzz, 500 examples per operation
