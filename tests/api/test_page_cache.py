@@ -269,6 +269,23 @@ async def test_a_cached_page_still_counts_against_the_read_limit(
     services.db.dispose()
 
 
+async def test_counts_by_post_are_limited_as_reads(tmp_path: Path, frozen_clock: None) -> None:
+    settings = make_test_settings(
+        tmp_path, f"sqlite:///{tmp_path}/t.db", rate_limit_reads=60, rate_limit_writes=6
+    )
+    services = Services.from_settings(settings)
+    services.db.migrate()
+    create_site(services.db, key="news", name="News", origins=[ORIGIN], policy=RELAXED_LIMITS)
+    app = create_app(settings, services=services)
+    body = json.dumps({"site": "news", "threads": ["/a", "/b"]})
+    async with app.router.lifespan_context(app):
+        # 6 writes a minute is 1 per window; counts are reads: 10 per window
+        answers = [await call(app, "POST", "/api/v1/counts", json=body) for _ in range(11)]
+        assert [a[0] for a in answers] == [200] * 10 + [429]
+        assert b"too many requests" in answers[-1][2]
+    services.db.dispose()
+
+
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     start = time.time() // 10 * 10 + 1

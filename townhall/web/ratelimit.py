@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 WINDOW = 10  # seconds
 clock = time.time  # the wall clock windows are cut from (tests hold it still)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# POSTs that write nothing (a Markdown preview; counts, which count.js and Isso's count.js
+# send as POST for their many thread keys): limited as the reads they are.
+READS_BY_POST = ("/preview", "/counts", "/count")
 
 
 class Counter(Protocol):
@@ -173,7 +176,7 @@ class RateLimitMiddleware:
         if method == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        write = method in WRITE_METHODS and not path.endswith("/preview")
+        write = method in WRITE_METHODS and not path.endswith(READS_BY_POST)
         if limiter.writes if write else limiter.reads:
             count = scope.get(RATE_COUNTED)
             if count is None:
