@@ -75,6 +75,11 @@ STRONG_CIVIL = [
     "Trump's trade war hurt American farmers.",
 ]
 
+# A word or two is little evidence: harmless ones must not even nudge (the one-word scores used to
+# be absurd: "A" 0.93, "Child" 0.70), while a short insult is still held. None is in the data.
+SHORT_HARMLESS = ["A", "Child", "Thanks", "Agreed.", "Good point"]
+SHORT_INSULTS = ["idiot", "you moron"]
+
 
 @pytest.fixture(scope="module")
 def model() -> ToxicityModel:
@@ -135,6 +140,16 @@ def test_mocking_nicknames_are_nudged(model: ToxicityModel, text: str) -> None:
 @pytest.mark.parametrize("text", STRONG_CIVIL)
 def test_strong_civil_opinions_are_not_held(model: ToxicityModel, text: str) -> None:
     assert model.score(text) < DEFAULT_HOLD_THRESHOLD
+
+
+@pytest.mark.parametrize("text", SHORT_HARMLESS)
+def test_short_harmless_texts_are_not_nudged(model: ToxicityModel, text: str) -> None:
+    assert model.score(text) < DEFAULT_NUDGE_THRESHOLD
+
+
+@pytest.mark.parametrize("text", SHORT_INSULTS)
+def test_short_insults_are_still_held(model: ToxicityModel, text: str) -> None:
+    assert model.score(text) >= DEFAULT_HOLD_THRESHOLD
 
 
 def test_score_is_a_probability(model: ToxicityModel) -> None:

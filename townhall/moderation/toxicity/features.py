@@ -8,7 +8,18 @@ Three families, each a block of one weight vector:
 * ``char``: hashed character 2–5-grams inside each normalised word (with a space on either side),
   which carry unseen spellings and compounds (``trumptard``) to known ones.
 * ``lexicon``: counts of listed word kinds and of patterns the site policy names (an insult aimed
-  at the reader, contempt for a group, a mocking nickname); see :mod:`.lexicon`.
+  at the reader, contempt for a group, a mocking nickname); see :mod:`.lexicon`; and four
+  indicators of a very short text (1, 2, 3, or 4–5 words), so the model learns from data what a
+  comment of a word or two is worth on its own.
+
+**Little text, little evidence.** An L2-normalised TF-IDF vector has length 1 whatever the
+comment's length, so a one-word comment ("A", "Child") pushes its single word's weight into the
+score at full strength, as if it were a whole comment of evidence. The word and char blocks are
+therefore scaled by ``n / (n + evidence_k)`` for a comment of ``n`` words, in training and in
+scoring alike: a long comment keeps (almost) all of its weight, a one-word comment a third, and
+what is missing falls back to the bias and the length indicators, i.e. to what the training data
+say about comments that short. ``evidence_k`` was chosen on validation rows and the development
+split (see ``docs/model-card.md``).
 
 Word and char blocks are sublinear TF-IDF, L2-normalised per block (the usual TF-IDF + logistic
 regression recipe), hashed with a fixed function so training and scoring agree on every platform.
@@ -40,7 +51,12 @@ LEXICON_FEATURES: tuple[str, ...] = (
     "group_violence",
     "mocking_nickname",
     "addresses_reader",
+    "length_1",
+    "length_2",
+    "length_3",
+    "length_4_5",
 )
+_LENGTH_BASE = LEXICON_FEATURES.index("length_1")
 _ADDRESS_WINDOW = 3  # words after "you" that count as aimed at the reader
 _TARGET_WINDOW = 4  # how far an insult may follow "you" / a group word and still hit it
 _GROUP_WINDOW = 6
@@ -60,6 +76,12 @@ class FeatureConfig:
     char_bits: int = 18
     char_min: int = 2
     char_max: int = 5
+    evidence_k: float = 2.0  # word/char blocks scaled by n / (n + evidence_k) for n words
+
+    def evidence(self, n_tokens: int) -> float:
+        """How much of the hashed blocks' weight a comment of ``n_tokens`` words carries."""
+        total = n_tokens + self.evidence_k
+        return n_tokens / total if total > 0 else 1.0
 
     @property
     def word_size(self) -> int:
@@ -214,7 +236,13 @@ def lexicon_features(tokens: list[Token]) -> tuple[FloatArray, list[LexiconHit]]
     counts = np.zeros(len(LEXICON_FEATURES), dtype=np.float64)
     for hit in hits:
         counts[hit.feature] += 1.0
-    return np.log1p(counts), hits
+    values = np.log1p(counts)
+    n = len(texts)
+    if 1 <= n <= 3:
+        values[_LENGTH_BASE + n - 1] = 1.0
+    elif 4 <= n <= 5:
+        values[_LENGTH_BASE + 3] = 1.0
+    return values, hits
 
 
 def extract(text: str, config: FeatureConfig) -> RawFeatures:

@@ -28,7 +28,7 @@ from townhall.moderation.toxicity.features import (
     tfidf_block,
 )
 
-FORMAT = "townhall-toxicity/1"
+FORMAT = "townhall-toxicity/2"
 DEFAULT_PATH = pathlib.Path(__file__).resolve().parent.parent / "data" / "toxicity.npz"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -135,8 +135,9 @@ class ToxicityModel:
     def _parts(self, raw: RawFeatures) -> tuple[float, Any, Any, Any]:
         word_ids, word_values, word_inverse = tfidf_block(raw.word, self._idf_word)
         char_ids, char_values, char_inverse = tfidf_block(raw.char, self._idf_char)
-        word_contrib = self._w_word[word_ids] * word_values
-        char_contrib = self._w_char[char_ids] * char_values
+        evidence = self.config.evidence(len(raw.tokens))
+        word_contrib = self._w_word[word_ids] * (word_values * evidence)
+        char_contrib = self._w_char[char_ids] * (char_values * evidence)
         lex_contrib = self._w_lex * raw.lexicon
         logit = (
             self.bias
@@ -156,10 +157,11 @@ class ToxicityModel:
         raw = extract(text, self.config)
         word_ids, word_values, _ = tfidf_block(raw.word, self._idf_word)
         char_ids, char_values, _ = tfidf_block(raw.char, self._idf_char)
+        evidence = self.config.evidence(len(raw.tokens))
         return (
             self.bias
-            + float(np.dot(self._w_word[word_ids], word_values))
-            + float(np.dot(self._w_char[char_ids], char_values))
+            + float(np.dot(self._w_word[word_ids], word_values * evidence))
+            + float(np.dot(self._w_char[char_ids], char_values * evidence))
             + float(np.dot(self._w_lex, raw.lexicon))
         )
 
@@ -209,10 +211,11 @@ class ToxicityModel:
         ]
 
 
-def _config_dict(config: FeatureConfig) -> dict[str, int]:
+def _config_dict(config: FeatureConfig) -> dict[str, float]:
     return {
         "word_bits": config.word_bits,
         "char_bits": config.char_bits,
         "char_min": config.char_min,
         "char_max": config.char_max,
+        "evidence_k": config.evidence_k,
     }

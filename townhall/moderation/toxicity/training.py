@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from townhall.moderation.toxicity.datasets import (
+    ADDRESSED_TOXIC_WEIGHT,
     SOURCE_WEIGHTS,
     Corpus,
     test_splits,
@@ -41,6 +43,7 @@ from townhall.moderation.toxicity.optimize import CSR, lbfgs, logistic_objective
 # comment for review when it is about as toxic as the worst 2 % of civil comments, nudge its
 # author ("are you sure?") at the worst 10 %.
 HOLD_FPR = 0.02
+_ADDRESSES_READER = LEXICON_FEATURES.index("addresses_reader")
 NUDGE_FPR = 0.10
 
 
@@ -52,6 +55,7 @@ class Hyper:
     l2_lexicon: float = 1e-7
     min_df: int = 2
     max_iter: int = 400
+    addressed_toxic_weight: float = ADDRESSED_TOXIC_WEIGHT
     features: FeatureConfig = field(default_factory=FeatureConfig)
 
 
@@ -134,13 +138,14 @@ class _Raw:
     word: IntArray
     char: IntArray
     lexicon: FloatArray
+    n_tokens: int
 
 
 def _featurize(texts: Sequence[str], config: FeatureConfig) -> list[_Raw]:
     out = []
     for text in texts:
         raw = extract(text, config)
-        out.append(_Raw(raw.word, raw.char, raw.lexicon))
+        out.append(_Raw(raw.word, raw.char, raw.lexicon, len(raw.tokens)))
     return out
 
 
@@ -160,7 +165,7 @@ def _idf(raws: Sequence[_Raw], config: FeatureConfig, min_df: int) -> FloatArray
 
 
 def _design(raws: Sequence[_Raw], idf: FloatArray, config: FeatureConfig) -> CSR:
-    """Rows: [word TF-IDF | char TF-IDF | lexicon | bias 1]."""
+    """Rows: [word TF-IDF | char TF-IDF | lexicon | bias 1], hashed blocks scaled by evidence."""
     w = config.word_size
     lex_offset = w + config.char_size
     bias_col = config.n_features
@@ -172,6 +177,9 @@ def _design(raws: Sequence[_Raw], idf: FloatArray, config: FeatureConfig) -> CSR
     for i, raw in enumerate(raws):
         wu, wv, _ = tfidf_block(raw.word, idf_word)
         cu, cv, _ = tfidf_block(raw.char, idf_char)
+        evidence = config.evidence(raw.n_tokens)  # as ToxicityModel.logit scales them
+        wv = wv * evidence
+        cv = cv * evidence
         lex_nz = raw.lexicon != 0
         row_idx = np.concatenate((wu, cu + w, lex_cols[lex_nz], [bias_col]))
         row_val = np.concatenate((wv, cv, raw.lexicon[lex_nz], [1.0]))
@@ -188,8 +196,11 @@ def _design(raws: Sequence[_Raw], idf: FloatArray, config: FeatureConfig) -> CSR
     )
 
 
-def _sample_weights(corpora: Sequence[Corpus]) -> FloatArray:
-    """Each source gets its share of the loss, split equally between its two classes."""
+def _sample_weights(
+    corpora: Sequence[Corpus], addressed: npt.NDArray[np.bool_], addressed_toxic_weight: float
+) -> FloatArray:
+    """Each source gets its share of the loss, split equally between its two classes; a toxic
+    row addressed to someone (``addressed``) then counts ``addressed_toxic_weight`` times."""
     parts = []
     for corpus in corpora:
         share = SOURCE_WEIGHTS.get(corpus.name, 0.25)  # a new source counts a little
@@ -197,7 +208,9 @@ def _sample_weights(corpora: Sequence[Corpus]) -> FloatArray:
         n_pos = max(int(y.sum()), 1)
         n_neg = max(len(y) - int(y.sum()), 1)
         parts.append(np.where(y == 1, share / (2 * n_pos), share / (2 * n_neg)))
-    return np.concatenate(parts)
+    weights = np.concatenate(parts)
+    y_all = np.concatenate([c.labels for c in corpora])
+    return np.where(addressed & (y_all == 1), weights * addressed_toxic_weight, weights)
 
 
 # -- train / evaluate ------------------------------------------------------------------------
@@ -216,7 +229,9 @@ def fit(
     l2 = np.full(x.n_cols, hyper.l2)
     l2[config.word_size + config.char_size : config.n_features] = hyper.l2_lexicon
     l2[-1] = 0.0  # bias
-    objective = logistic_objective(x, y, _sample_weights(corpora), l2)
+    addressed = np.array([r.lexicon[_ADDRESSES_READER] > 0 for r in raws], dtype=np.bool_)
+    weights = _sample_weights(corpora, addressed, hyper.addressed_toxic_weight)
+    objective = logistic_objective(x, y, weights, l2)
     result = lbfgs(objective, np.zeros(x.n_cols), max_iter=hyper.max_iter)
     weights = result.weights[:-1].astype(np.float16).astype(np.float64)
     info = {
@@ -245,7 +260,12 @@ def train(
 
     meta: dict[str, Any] = {
         "trained_on": {c.name: len(c) for c in fit_parts},
-        "hyper": {"l2": hyper.l2, "l2_lexicon": hyper.l2_lexicon, "min_df": hyper.min_df},
+        "hyper": {
+            "l2": hyper.l2,
+            "l2_lexicon": hyper.l2_lexicon,
+            "min_df": hyper.min_df,
+            "addressed_toxic_weight": hyper.addressed_toxic_weight,
+        },
         "lexicon_features": list(LEXICON_FEATURES),
         "seed": seed,
     }
