@@ -117,7 +117,7 @@ fieldset.box{min-width:0}
 .status{color:var(--mut);margin:.5em 0}
 .loadmore{display:block;width:100%;margin-top:1em;padding:.6em}
 .new>.c{animation:hi 4s ease-out}
-@keyframes hi{from{background:color-mix(in srgb,var(--ac) 20%,transparent)}}
+@keyframes hi{from{background:color-mix(in srgb,var(--ac) 12%,transparent)}}
 @media (prefers-reduced-motion:reduce){.new>.c{animation:none}}
 `;
 
