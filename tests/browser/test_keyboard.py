@@ -26,7 +26,7 @@ def tab_to(page: Any, target: Any, key: str = "Tab", limit: int = 60) -> None:
 def test_keyboard_only_posting_and_replying(
     new_page: Any, host: HostServer, api: str, seed: Seeder
 ) -> None:
-    (first,) = seed.comments([{"text": "Reply to me with the keyboard", "name": "Ann"}])
+    (first,) = seed.comments([{"text": "Reply to me without a mouse", "name": "Ann"}])
     page, widget = open_widget(new_page, host, api, before="<a href='#top'>Top</a>")
     page.locator("body").focus()
     tab_to(page, widget.get_by_label("Your comment"))
@@ -54,9 +54,11 @@ def test_keyboard_only_posting_and_replying(
     page.keyboard.press("Enter")
     box = widget.get_by_label("Your reply to Ann")
     expect(box).to_be_focused()
-    page.keyboard.type("A keyboard reply.")
+    page.keyboard.type("A reply typed without a mouse.")
     page.keyboard.press("Control+Enter")
-    answer = widget.locator(f'li[data-id="{first}"] li[data-id]', has_text="A keyboard reply.")
+    answer = widget.locator(
+        f'li[data-id="{first}"] li[data-id]', has_text="A reply typed without a mouse."
+    )
     expect(answer).to_have_count(1)
     assert focused_id(page) == answer.get_attribute("data-id")
 
