@@ -174,11 +174,7 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
         found = thread_store.thread_by_key(conn, site.id, key)
         thread = Thread.from_row(found) if found is not None else None
         parent = None if parent_id is None else comment_store.comment_by_id(conn, parent_id)
-        depth = 0 if parent is None else _reply_depth(parent, thread, reader)
-        if parent_id is not None and parent is None:
-            raise InvalidInput(
-                "parent_id does not name a comment of this thread", field="parent_id"
-            )
+        depth = 0 if parent_id is None else _reply_depth(parent, thread, reader)
         sub = Submission(
             site_id=site.id,
             thread_id=thread.id if thread else None,
@@ -266,9 +262,10 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
     )
 
 
-def _reply_depth(parent: Any, thread: Thread | None, reader: Reader) -> int:
-    """The depth of a reply to ``parent``, if a reply to it may be posted here."""
-    if thread is None or parent["thread_id"] != thread.id:
+def _reply_depth(parent: Any | None, thread: Thread | None, reader: Reader) -> int:
+    """The depth of a reply to ``parent`` (None: no such comment), if a reply to it may be
+    posted here."""
+    if parent is None or thread is None or parent["thread_id"] != thread.id:
         raise InvalidInput("parent_id does not name a comment of this thread", field="parent_id")
     own = reader.reader_id is not None and parent["reader_id"] == reader.reader_id
     if parent["status"] != CommentStatus.PUBLISHED and not own:

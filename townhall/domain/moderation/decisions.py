@@ -131,14 +131,7 @@ def _decide(
         if target is _P and old is not _P:
             _queue_reply_notice(conn, cid, thread, now)
     announce(services, row["site_key"], thread, cid)
-    return ActionResult(
-        comment_id=str(cid),
-        status=target.value,
-        previous_status=old.value,
-        thread_id=thread["id"],
-        thread_count=thread["comment_count"],
-        thread_version=thread["version"],
-    )
+    return ActionResult.of(cid, target.value, old.value, thread)
 
 
 def _queue_reply_notice(conn: Any, cid: int, thread: Any, now: dt.datetime) -> None:

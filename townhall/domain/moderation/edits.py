@@ -61,11 +61,4 @@ def edit_comment(
         thread = thread_store.thread_by_id(conn, row["thread_id"])
     assert thread is not None
     announce(services, row["site_key"], thread, cid)
-    return ActionResult(
-        comment_id=str(cid),
-        status=status.value,
-        previous_status=status.value,
-        thread_id=thread["id"],
-        thread_count=thread["comment_count"],
-        thread_version=thread["version"],
-    )
+    return ActionResult.of(cid, status.value, status.value, thread)

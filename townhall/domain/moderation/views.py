@@ -16,6 +16,18 @@ class ActionResult(msgspec.Struct):
     thread_count: int
     thread_version: int
 
+    @classmethod
+    def of(cls, comment_id: int, status: str, previous: str, thread: Any) -> ActionResult:
+        """The answer to an action on a comment, with its thread's row as the action left it."""
+        return cls(
+            comment_id=str(comment_id),
+            status=status,
+            previous_status=previous,
+            thread_id=thread["id"],
+            thread_count=thread["comment_count"],
+            thread_version=thread["version"],
+        )
+
 
 class BanView(msgspec.Struct):
     id: int
