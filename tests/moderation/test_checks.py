@@ -4,6 +4,7 @@ what holds, rejects or nudges, what passes, and the reasons moderators see."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from townhall.domain import moderation as mod
 from townhall.domain.comments import flag
 from townhall.domain.errors import Forbidden, NudgeRequired, RateLimited
 from townhall.domain.services import Services
+from townhall.moderation.checks import duplicates
 from townhall.moderation.checks.duplicates import FLOOD_SIMILARITY, NEAR_DUPLICATE, similarity
 from townhall.moderation.checks.links import find_links
 from townhall.moderation.checks.toxicity import load_model, verdict_for
@@ -241,6 +243,46 @@ def test_similarity_is_tolerant_but_not_loose() -> None:
     yes = "The minister should resign over this scandal right now."
     assert NEAR_DUPLICATE < similarity(yes, yes.replace("should", "should not")) < FLOOD_SIMILARITY
     assert similarity(LONG, "A completely different thought about the weather and tea.") < 0.2
+
+
+def test_the_quick_bound_never_hides_a_near_copy() -> None:
+    """The sample-of-4-grams shortcut rules pairs out only when the exact Jaccard could not
+    reach the floor: near copies of every edit distance get the exact score."""
+    rng = random.Random(5)
+    near_copies = 0
+    vocabulary = sorted(set(LONG.lower().replace(".", "").replace(",", "").split()))
+    # 90 words: long enough for the sample to be used, few repeated 4-grams
+    words = [rng.choice(vocabulary) + rng.choice("aeiou") for _ in range(90)]
+    for _ in range(300):
+        text = " ".join(words)
+        copy = list(words)
+        for _ in range(rng.randrange(0, 12)):  # change, drop or add a few words
+            i = rng.randrange(len(copy))
+            choice = rng.random()
+            if choice < 0.4:
+                copy[i] = rng.choice(["tram", "ferry", "council", "budget", "x"])
+            elif choice < 0.7:
+                del copy[i]
+            else:
+                copy.insert(i, rng.choice(["really", "not", "also"]))
+        other = " ".join(copy)
+        a, b = duplicates._key(text)[0], duplicates._key(other)[0]
+        sa, sb = _grams(a), _grams(b)
+        exact = len(sa & sb) / len(sa | sb)
+        for floor in (NEAR_DUPLICATE, FLOOD_SIMILARITY):
+            found = duplicates._first_match(a, [other], floor)
+            if exact >= floor:
+                assert found == pytest.approx(exact)
+                near_copies += 1
+                # even when every 4-gram B lacks falls into the sample, the bound holds
+                assert not duplicates._cannot_reach(floor, len(sa), len(sb), len(sa - sb))
+            else:
+                assert found < floor
+    assert near_copies > 100
+
+
+def _grams(stream: str) -> set[str]:
+    return {stream[i : i + 4] for i in range(len(stream) - 3)}
 
 
 # --- first-time commenters ----------------------------------------------------------------------

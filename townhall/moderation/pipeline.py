@@ -52,6 +52,8 @@ class CheckResult:
 # (thread id, reader id, IP hash, created at, text). Plain tuples, so the store needs no import
 # from here (imports point down); ``checks.authors.Post`` names the fields.
 PostRow = tuple[int, str | None, str | None, dt.datetime, str]
+# A comment of a thread as the flood check compares it: (reader id, IP hash, text).
+ThreadText = tuple[str | None, str | None, str]
 
 
 class History(Protocol):
@@ -78,9 +80,9 @@ class History(Protocol):
         first, at most ``limit``."""
         ...
 
-    def thread_posts(
+    def thread_texts(
         self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
-    ) -> list[PostRow]:
+    ) -> list[ThreadText]:
         """The thread's comments since ``since`` with at least ``min_length`` characters,
         newest first, at most ``limit``."""
         ...

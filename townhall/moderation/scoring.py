@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from townhall.moderation.pipeline import CheckContext, PostRow, Submission, moderate
+from townhall.moderation.pipeline import CheckContext, PostRow, Submission, ThreadText, moderate
 from townhall.moderation.policy import Policy
 
 # The built-in checks that depend on the text and the policy alone.
@@ -46,9 +46,9 @@ class _NoHistory:
     ) -> list[PostRow]:
         return []
 
-    def thread_posts(
+    def thread_texts(
         self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
-    ) -> list[PostRow]:
+    ) -> list[ThreadText]:
         return []
 
     def active_ban(
