@@ -30,6 +30,7 @@ from townhall.types import CommentStatus, Sort
 from townhall.web import cors
 from townhall.web.body import json_body
 from townhall.web.metrics import Metrics
+from townhall.web.offload import run_write
 from townhall.web.page_cache import Encoded, Head
 from townhall.web.ratelimit import RATE_COUNTED, RateLimiter
 from townhall.web.schemas import (
@@ -407,7 +408,7 @@ async def post_comment(request: Request) -> Response:
         )
         return site, comment_domain.submit_comment(state.services, new, reader)
 
-    site, posted = await run_in_threadpool(submit)
+    site, posted = await run_write(state.services.db, submit)
     held = posted.status is not CommentStatus.PUBLISHED
     out = PostedOut(
         comment=posted.comment,
@@ -433,7 +434,8 @@ async def edit_comment(request: Request) -> Response:
     body = await json_body(request, EditIn, state.services.settings.max_body_bytes)
     site = await _comment_site(request)
     reader = reader_of(request, mint=False)
-    view = await run_in_threadpool(
+    view = await run_write(
+        state.services.db,
         comment_domain.edit_comment,
         state.services,
         request.path_params["id"],
@@ -447,7 +449,8 @@ async def edit_comment(request: Request) -> Response:
 async def delete_comment(request: Request) -> Response:
     state = web_state(request)
     site = await _comment_site(request)
-    view = await run_in_threadpool(
+    view = await run_write(
+        state.services.db,
         comment_domain.delete_comment,
         state.services,
         request.path_params["id"],
@@ -461,8 +464,13 @@ async def vote(request: Request) -> Response:
     body = await json_body(request, VoteIn, state.services.settings.max_body_bytes)
     site = await _comment_site(request)
     reader = reader_of(request, mint=True)
-    likes, dislikes = await run_in_threadpool(
-        comment_domain.vote, state.services, request.path_params["id"], body.value, reader
+    likes, dislikes = await run_write(
+        state.services.db,
+        comment_domain.vote,
+        state.services,
+        request.path_params["id"],
+        body.value,
+        reader,
     )
     out = VoteOut(likes=likes, dislikes=dislikes, reader_token=reader.new_token)
     return cors.apply(_json(out), request, site)
@@ -473,7 +481,8 @@ async def flag(request: Request) -> Response:
     body = await json_body(request, FlagIn, state.services.settings.max_body_bytes)
     site = await _comment_site(request)
     reader = reader_of(request, mint=True)
-    await run_in_threadpool(
+    await run_write(
+        state.services.db,
         comment_domain.flag,
         state.services,
         request.path_params["id"],
