@@ -290,6 +290,7 @@ def ledger_problems(target: Target, ledger: Ledger) -> tuple[int, list[str]]:
     finally:
         engine.dispose()
     by_token: dict[str, Any] = {}
+    row: Any
     for row in rows:
         token = row["text"].split(" ", 1)[0]
         if token not in ledger.posts:
@@ -342,9 +343,7 @@ def api_problems(server: Server, target: Target) -> list[str]:
         health = client.get("/healthz")
         if health.status_code != 200:
             problems.append(f"healthz {health.status_code}")
-        counts = client.get(
-            "/api/v1/counts", params=[("site", SITE)] + [("thread", t) for t in THREADS]
-        )
+        counts = client.get("/api/v1/counts", params={"site": SITE, "thread": list(THREADS)})
         for thread in THREADS:
             listed = client.get(
                 "/api/v1/comments", params={"site": SITE, "thread": thread, "limit": 100}

@@ -78,7 +78,11 @@ def run_soak(args: argparse.Namespace, dbs: list[str], out: dict[str, Any]) -> b
             "by_kind": report.by_kind,
             "errors": len(report.errors),
             "rss_mib_after_warmup": [round(report.start_mib, 1), round(report.end_mib, 1)],
+            "warmup_seconds": round(report.warmup_seconds),
+            "memos_full_seconds": report.memos_full_seconds,
             "trend_mib_per_min": round(report.slope_mib_per_min, 3),
+            "cache_mib_after_warmup": {k: round(v, 2) for k, v in report.caches_start.items()},
+            "cache_mib_at_end": {k: round(v, 2) for k, v in report.caches_end.items()},
             "rss_mib_every_10s": [round(m, 1) for _, m in report.rss_mib[::10]],
             "problems": report.problems,
         }

@@ -162,9 +162,13 @@ class Server:
             **{f"TOWNHALL_{k.upper()}": str(v) for k, v in self.settings.items()},
         }
         env.pop("TOWNHALL_CONFIG", None)
+        # TOWNHALL_MEMPROBE=DIR: the server runs under security/memprobe.py, which writes
+        # its memory figures (and tracemalloc snapshots) to DIR.
+        probe = os.environ.get("TOWNHALL_MEMPROBE")
+        command = ["-m", "security.memprobe", probe] if probe else ["-m", "townhall"]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(  # noqa: S603 (our interpreter, fixed arguments)
-                [sys.executable, "-m", "townhall", "serve", "--host", self.host, *self.args],
+                [sys.executable, *command, "serve", "--host", self.host, *self.args],
                 env={**env, "TOWNHALL_PORT": str(self.port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,

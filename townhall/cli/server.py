@@ -33,6 +33,9 @@ def serve_command(
     """Serve the comment API, the widget and the moderator pages."""
     from townhall.app import create_app
     from townhall.web import serving
+    from townhall.web.memory import limit_arenas
+
+    limit_arenas()  # before any worker thread starts (townhall/web/memory.py)
 
     settings = make_settings(
         config_file, data_dir, database_url, host=host, port=port, workers=workers, demo=demo

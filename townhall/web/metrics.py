@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -57,6 +58,24 @@ class Metrics:
             ["cache"],
             registry=self.registry,
         )
+        self.memo_bytes = Gauge(
+            "townhall_memo_bytes",
+            "Bytes (as each memo weighs its entries) held by the moderation checks' memos",
+            ["memo"],
+            registry=self.registry,
+        )
+        self.memo_budget = Gauge(
+            "townhall_memo_budget_bytes",
+            "The most bytes each moderation memo holds",
+            ["memo"],
+            registry=self.registry,
+        )
+        self.memo_entries = Gauge(
+            "townhall_memo_entries",
+            "Entries in the moderation checks' memos (and the toxicity model's word cache)",
+            ["memo"],
+            registry=self.registry,
+        )
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -107,6 +126,29 @@ class MetricsMiddleware:
             self.metrics.observe(route, scope["method"], status, time.perf_counter() - start)
 
 
+def moderation_memos() -> dict[str, Any]:
+    """The byte-bounded memos of the moderation checks, by name (they fill as comments come
+    in, up to their budgets: the soak reads how full they are)."""
+    from townhall.moderation import normalise
+    from townhall.moderation.checks import duplicates
+    from townhall.moderation.memo import WeightedMemo
+
+    found: dict[int, tuple[str, Any]] = {}
+    for module in (normalise, duplicates):
+        for name, memo in vars(module).items():
+            if isinstance(memo, WeightedMemo) and id(memo) not in found:  # imported ones too
+                short = module.__name__.rsplit(".", 1)[-1]
+                found[id(memo)] = (f"{short}.{name.lstrip('_')}", memo)
+    return dict(found.values())
+
+
+def word_cache_entries() -> int | None:
+    """Words in the toxicity model's normalised-word cache (an LRU of 65,536), if loaded."""
+    module = sys.modules.get("townhall.moderation.toxicity.normalize")
+    info = getattr(getattr(module, "normalize_word", None), "cache_info", None)
+    return int(info().currsize) if info is not None else None
+
+
 def metrics_endpoint(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics
     state = request.app.state.townhall
@@ -116,4 +158,11 @@ def metrics_endpoint(request: Request) -> Response:
     for name, cache in (("pages", pages), ("snapshots", state.snapshots)):
         metrics.cache_bytes.labels(name).set(cache.bytes)
         metrics.cache_entries.labels(name).set(len(cache))
+    for name, memo in moderation_memos().items():
+        metrics.memo_bytes.labels(name).set(memo.weight)
+        metrics.memo_budget.labels(name).set(memo.budget)
+        metrics.memo_entries.labels(name).set(len(memo))
+    words = word_cache_entries()
+    if words is not None:
+        metrics.memo_entries.labels("toxicity.normalize_word").set(words)
     return metrics.render()

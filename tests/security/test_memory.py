@@ -1,0 +1,101 @@
+"""The malloc arena cap (issue 8, the soak's memory trend; townhall/web/memory.py).
+
+Under the soak the app's own memory stayed flat while resident memory grew: the growth was free
+memory in glibc's heaps, one arena per thread that allocates. `townhall serve` caps the arenas
+before any thread starts; here threads like the worker pool's allocate at once, in a fresh
+interpreter, and the heaps they leave behind are counted with and without the cap."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from townhall.cli import main as cli
+from townhall.web import memory
+
+glibc = pytest.mark.skipif(memory._glibc() is None, reason="glibc's allocator only")
+
+WORKLOAD = r"""
+import ctypes, json, os, sys, tempfile, threading
+from townhall.web import memory
+
+if sys.argv[1] == "capped":
+    assert memory.limit_arenas()
+libc = ctypes.CDLL("libc.so.6")
+libc.fdopen.restype = ctypes.c_void_p
+libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+kept = []
+start = threading.Barrier(8)
+
+def work():  # a request's worth of blocks too big for Python's small-object allocator
+    start.wait()
+    for _ in range(20):
+        blocks = [bytearray(2000) for _ in range(500)]
+        kept.extend(blocks[::50])  # a few stay (cache entries), the rest is freed
+
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+with tempfile.TemporaryFile() as out:  # malloc_info's XML names each heap
+    fp = libc.fdopen(os.dup(out.fileno()), b"w")
+    libc.malloc_info(0, fp)
+    libc.fclose(fp)
+    out.seek(0)
+    heaps = out.read().decode().count("<heap nr=")
+print(json.dumps({"heaps": heaps}))
+"""
+
+
+def heaps_after_workload(mode: str) -> int:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", WORKLOAD, mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=True,
+    )
+    return int(json.loads(done.stdout)["heaps"])
+
+
+@glibc
+def test_threads_share_two_arenas_once_capped() -> None:
+    uncapped = heaps_after_workload("uncapped")
+    capped = heaps_after_workload("capped")
+    assert uncapped > 2, f"{uncapped} heaps without the cap: the workload shows nothing"
+    assert capped <= 2, f"{capped} heaps with the cap"
+
+
+@glibc
+def test_an_operators_malloc_arena_max_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert memory.limit_arenas() is False
+
+
+def test_serve_caps_the_arenas_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from townhall.web import serving
+
+    calls: list[str] = []
+    monkeypatch.setattr(memory, "limit_arenas", lambda: calls.append("cap") or True)
+    monkeypatch.setattr(serving, "run", lambda app, **kw: calls.append("serve"))
+    monkeypatch.delenv("TOWNHALL_CONFIG", raising=False)
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "--data-dir", str(tmp_path)],
+        env={"TOWNHALL_SECRET_KEY": "x" * 40},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == ["cap", "serve"]
