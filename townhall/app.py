@@ -25,6 +25,7 @@ from townhall.web import errors
 from townhall.web.api import FastReads
 from townhall.web.cors import CorsMiddleware
 from townhall.web.live import LiveHub
+from townhall.web.memory import TRIM_SECONDS, release_free_memory
 from townhall.web.metrics import Metrics, MetricsMiddleware
 from townhall.web.openapi import build_document
 from townhall.web.page_cache import PageCache
@@ -95,9 +96,17 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
                 log.exception("outbox delivery failed; retrying")
             await asyncio.sleep(OUTBOX_SECONDS)
 
+    async def trim_memory() -> None:  # free heap pages back to the system (web/memory.py)
+        while True:
+            await asyncio.sleep(TRIM_SECONDS)
+            try:
+                await run_in_threadpool(release_free_memory)
+            except Exception:
+                log.exception("releasing free memory failed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        chores = [asyncio.create_task(housekeeping())]
+        chores = [asyncio.create_task(housekeeping()), asyncio.create_task(trim_memory())]
         if settings.smtp_host:
             chores.append(asyncio.create_task(mail_worker()))
         hub.start()

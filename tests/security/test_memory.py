@@ -1,21 +1,29 @@
-"""The malloc arena cap (issue 8, the soak's memory trend; townhall/web/memory.py).
+"""Freed memory does not pile up in glibc's heaps (issue 8, the soak's memory trend;
+townhall/web/memory.py).
 
 Under the soak the app's own memory stayed flat while resident memory grew: the growth was free
 memory in glibc's heaps, one arena per thread that allocates. `townhall serve` caps the arenas
-before any thread starts; here threads like the worker pool's allocate at once, in a fresh
-interpreter, and the heaps they leave behind are counted with and without the cap."""
+before any thread starts (here threads like the worker pool's allocate at once, in a fresh
+interpreter, and the heaps they leave behind are counted with and without the cap), and the app
+trims the heaps while it serves (freed blocks between live ones stay resident until then)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import townhall.app
+from tests.conftest import app_client
 from townhall.cli import main as cli
+from townhall.domain.services import Services
+from townhall.settings import Settings
 from townhall.web import memory
 
 glibc = pytest.mark.skipif(memory._glibc() is None, reason="glibc's allocator only")
@@ -99,3 +107,51 @@ def test_serve_caps_the_arenas_before_serving(
     )
     assert result.exit_code == 0, result.output
     assert calls == ["cap", "serve"]
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@glibc
+def test_freed_blocks_between_live_ones_stay_resident_until_trimmed() -> None:
+    kept: list[bytearray] = []
+
+    def work() -> None:  # requests' blocks, much magnified: most freed, a few kept
+        blocks = [bytearray(2000) for _ in range(60_000)]  # about 115 MiB
+        kept.extend(blocks[::64])
+        blocks.clear()
+
+    memory.release_free_memory()
+    before = rss_mib()
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    retained = rss_mib() - before
+    assert retained > 60, f"only {retained:.0f} MiB retained: nothing to show"
+    assert memory.release_free_memory()
+    after = rss_mib() - before
+    assert after < retained / 4, f"{retained:.0f} MiB retained, {after:.0f} after the trim"
+    assert len(kept) == 938
+
+
+async def test_the_app_trims_while_it_serves(
+    settings: Settings, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(townhall.app, "TRIM_SECONDS", 0.01)
+    monkeypatch.setattr(townhall.app, "release_free_memory", lambda: calls.append(1) or True)
+    async with app_client(settings, services) as client:
+        assert (await client.get("/healthz")).status_code == 200
+        for _ in range(300):
+            if len(calls) >= 3:
+                break
+            await asyncio.sleep(0.01)
+    assert len(calls) >= 3
+    settled = len(calls)
+    await asyncio.sleep(0.05)
+    assert len(calls) == settled  # the chore ends with the app

@@ -1,17 +1,19 @@
-"""A cap on glibc's malloc arenas, set by `townhall serve` before any thread starts.
+"""Keeping freed memory from piling up in glibc's heaps (elsewhere these do nothing).
 
-The soak (docs/security.md, "Soak") showed resident memory growing 1–2 MiB a minute under a
+The soak (docs/security.md, "Soak") showed resident memory growing 1.5 MiB a minute under a
 steady load while what the app holds stayed flat: the growth was free memory inside glibc's
 heaps. Each thread that allocates (the event loop, the worker threads that run the database
 work) gets an arena of its own, up to 8 per core; worker threads come and go and land on
-arenas in turn, each arena's heap grows to the most it ever held, and freed blocks between
-live ones stay resident. With 2 arenas the heaps stay level (the heap was 26 MiB after 30
-minutes instead of growing 1.2 MiB a minute), at no measurable cost in speed: the work that
-allocates holds the GIL anyway. ``malloc_trim`` every 30 s was tried as well and made no
-difference to the resident memory.
+arenas in turn, each arena's heap grows to the most it ever held, and freed blocks between live
+ones stay resident (glibc gives back only the top of a heap, and only past a threshold). So
 
-An operator's ``MALLOC_ARENA_MAX`` wins (glibc reads it at start). Elsewhere than glibc this
-does nothing."""
+* `townhall serve` caps the arenas at ``ARENA_MAX`` before any thread starts (an operator's
+  ``MALLOC_ARENA_MAX`` wins): the worker threads share two heaps instead of growing up to 16;
+* the app calls ``malloc_trim(0)`` every ``TRIM_SECONDS`` on a worker thread, which gives the
+  free pages inside every heap back (a few milliseconds for a heap of some 30 MiB).
+
+Either alone took part of the growth away; both together most of it (figures in
+docs/security.md)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from functools import cache
 from typing import Any
 
 ARENA_MAX = 2
+TRIM_SECONDS = 30.0
 M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 
@@ -36,6 +39,8 @@ def _glibc() -> Any:
         libc.gnu_get_libc_version  # noqa: B018 (only glibc has it)
         libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
         libc.mallopt.restype = ctypes.c_int
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        libc.malloc_trim.restype = ctypes.c_int
     except (OSError, AttributeError):
         return None
     return libc
@@ -48,3 +53,9 @@ def limit_arenas(arenas: int = ARENA_MAX) -> bool:
     if libc is None or "MALLOC_ARENA_MAX" in os.environ:
         return False
     return bool(libc.mallopt(M_ARENA_MAX, arenas))
+
+
+def release_free_memory() -> bool:
+    """``malloc_trim(0)``: free pages in every arena back to the system. True if any were."""
+    libc = _glibc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False
