@@ -159,6 +159,9 @@ def add_flag(
     )
 
 
+_LOG = insert(moderation_log)  # built once: .values() per call cost more than the insert
+
+
 def log_action(
     conn: Connection,
     *,
@@ -172,16 +175,17 @@ def log_action(
     details: dict[str, Any] | None = None,
 ) -> None:
     conn.execute(
-        insert(moderation_log).values(
-            site_id=site_id,
-            thread_id=thread_id,
-            comment_id=comment_id,
-            actor=actor,
-            action=action,
-            reason=reason[:1000],
-            details=details,
-            created_at=now,
-        )
+        _LOG,
+        {
+            "site_id": site_id,
+            "thread_id": thread_id,
+            "comment_id": comment_id,
+            "actor": actor,
+            "action": action,
+            "reason": reason[:1000],
+            "details": details,
+            "created_at": now,
+        },
     )
 
 

@@ -10,13 +10,18 @@ from sqlalchemy import Connection, RowMapping, insert, select, update
 
 from townhall.store.schema import outbox
 
+_ENQUEUE = insert(outbox)  # built once (a reply notice is queued inside the posting write)
+
 
 def enqueue(conn: Connection, kind: str, payload: dict[str, Any], now: dt.datetime) -> None:
-    conn.execute(
-        insert(outbox).values(
-            kind=kind, payload=payload, attempts=0, next_attempt_at=now, created_at=now
-        )
-    )
+    params = {
+        "kind": kind,
+        "payload": payload,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    conn.execute(_ENQUEUE, params)
 
 
 def claim_due(
