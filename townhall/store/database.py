@@ -94,6 +94,13 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoint every ~40 MB of WAL, not SQLite's default ~4 MB: a checkpoint runs inside the
+    # commit that crosses the mark, holding the one write lock, and copies each hot page (the
+    # thread row, index pages) once per checkpoint however often it changed since. 10x fewer
+    # checkpoints cost ~15 % less CPU per post (measured, issue 7). The file is trimmed back
+    # to 64 MB after a checkpoint.
+    cur.execute("PRAGMA wal_autocheckpoint=10000")
+    cur.execute("PRAGMA journal_size_limit=67108864")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
