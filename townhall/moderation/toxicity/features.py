@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -180,27 +181,78 @@ def char_features(tokens: list[Token], config: FeatureConfig) -> tuple[IntArray,
     return np.concatenate(out_buckets), np.concatenate(out_owner).astype(np.int64)
 
 
-def _is_nickname(tokens: list[Token], i: int) -> bool:
-    word = tokens[i].text
-    if word in lx.NICKNAMES:
+# What each word is to the lexicon patterns, as bits: computed once per distinct word (the
+# word lists' stems make each membership test a scan), then every pattern is a bit test.
+_PROFANE, _INSULT, _DEHUMANISE, _VIOLENT = 1, 2, 4, 8
+_NICKNAME, _NICKNAME_ADJECTIVE, _POLITICIAN, _SECOND_PERSON = 16, 32, 64, 128
+_GENERIC_TARGET, _GROUP, _LINK, _DETERMINER = 256, 512, 1024, 2048
+
+
+@lru_cache(maxsize=8_192)
+def _kinds(word: str) -> int:
+    bits = 0
+    for flag, listed in (
+        (_PROFANE, word in lx.PROFANE),
+        (_INSULT, word in lx.INSULTING),
+        (_DEHUMANISE, word in lx.DEHUMANISE),
+        (_VIOLENT, word in lx.VIOLENT),
+        # a listed nickname word, or an insult suffix on a longer word ("trumptard")
+        (
+            _NICKNAME,
+            word in lx.NICKNAMES
+            or any(word.endswith(s) and len(word) > len(s) + 2 for s in lx.INSULT_SUFFIXES),
+        ),
+        (_NICKNAME_ADJECTIVE, word in lx.NICKNAME_ADJECTIVES),
+        (_POLITICIAN, word in lx.POLITICIAN_NAMES),
+        (_SECOND_PERSON, word in lx.SECOND_PERSON),
+        (_GENERIC_TARGET, word in lx.GENERIC_TARGET),
+        (_GROUP, word in lx.GROUP_WORDS),
+        (_LINK, word in _LINKS),
+        (_DETERMINER, word in _DETERMINERS),
+    ):
+        if listed:
+            bits |= flag
+    return bits
+
+
+def char_buckets(tokens: list[Token], config: FeatureConfig) -> IntArray:
+    """The char block's buckets of ``tokens`` as :func:`char_features` finds them (in another
+    order, without owners): n-grams never cross a word, so each distinct word's are computed
+    once and remembered (scoring; training and explanations use char_features)."""
+    if not tokens:
+        return np.zeros(0, dtype=np.int64)
+    key = (config.char_bits, config.char_min, config.char_max)
+    return np.concatenate([_word_char_buckets(t.text, key) for t in tokens])
+
+
+@lru_cache(maxsize=8_192)
+def _word_char_buckets(word: str, key: tuple[int, int, int]) -> IntArray:
+    bits, low, high = key
+    config = FeatureConfig(char_bits=bits, char_min=low, char_max=high)
+    buckets, _ = char_features([Token(word, 0, len(word))], config)
+    buckets.flags.writeable = False  # shared by every caller
+    return buckets
+
+
+def _is_nickname(tokens: list[Token], kinds: list[int], i: int) -> bool:
+    if kinds[i] & _NICKNAME:
         return True
-    if any(word.endswith(s) and len(word) > len(s) + 2 for s in lx.INSULT_SUFFIXES):
-        return True
-    if word in lx.NICKNAME_ADJECTIVES and i + 1 < len(tokens):
-        nxt = tokens[i + 1]
-        named = nxt.text in lx.POLITICIAN_NAMES or (nxt.title and tokens[i].title)
-        return named and nxt.text not in lx.SECOND_PERSON
+    if kinds[i] & _NICKNAME_ADJECTIVE and i + 1 < len(tokens):
+        nxt = kinds[i + 1]
+        named = nxt & _POLITICIAN or (tokens[i + 1].title and tokens[i].title)
+        return bool(named) and not nxt & _SECOND_PERSON
     return False
 
 
 def lexicon_features(tokens: list[Token]) -> tuple[FloatArray, list[LexiconHit]]:
     """Counts of the lexicon patterns (log-scaled) and the phrases that matched."""
     hits: list[LexiconHit] = []
-    texts = [t.text for t in tokens]
+    kinds = [_kinds(t.text) for t in tokens]
+    n = len(tokens)
     last_you = last_holder = last_group = last_link = -100
-    for i, word in enumerate(texts):
-        insult = word in lx.INSULTING
-        profane = word in lx.PROFANE
+    for i, kind in enumerate(kinds):
+        insult = kind & _INSULT
+        profane = kind & _PROFANE
         if profane:
             hits.append(LexiconHit(0, i, i))
         if insult:
@@ -212,32 +264,31 @@ def lexicon_features(tokens: list[Token]) -> tuple[FloatArray, list[LexiconHit]]
         # a group word, then "are"/"like"/... then the word ("they are vermin"), or a
         # determiner right before it ("those animals")
         if i - last_group <= _GROUP_WINDOW and (
-            last_link > last_group or (i - last_group == 1 and texts[i - 1] in _DETERMINERS)
+            last_link > last_group or (i - last_group == 1 and kinds[i - 1] & _DETERMINER)
         ):
             if insult:
                 hits.append(LexiconHit(4, last_group, i))
-            if word in lx.DEHUMANISE:
+            if kind & _DEHUMANISE:
                 hits.append(LexiconHit(5, last_group, i))
-            if word in lx.VIOLENT:
+            if kind & _VIOLENT:
                 hits.append(LexiconHit(6, last_group, i))
-        if word in lx.VIOLENT and i + 1 < len(texts) and texts[i + 1] in lx.GROUP_WORDS:
+        if kind & _VIOLENT and i + 1 < n and kinds[i + 1] & _GROUP:
             hits.append(LexiconHit(6, i, i + 1))  # "deport them all", "gas them"
-        if _is_nickname(tokens, i):
-            hits.append(LexiconHit(7, i, min(i + 1, len(texts) - 1)))
-        if word in lx.SECOND_PERSON:
+        if kind & (_NICKNAME | _NICKNAME_ADJECTIVE) and _is_nickname(tokens, kinds, i):
+            hits.append(LexiconHit(7, i, min(i + 1, n - 1)))
+        if kind & _SECOND_PERSON:
             hits.append(LexiconHit(8, i, i))
             last_you = i
-        if word in lx.GENERIC_TARGET:
+        if kind & _GENERIC_TARGET:
             last_holder = i
-        if word in lx.GROUP_WORDS:
+        if kind & _GROUP:
             last_group = i
-        elif word in _LINKS:
+        elif kind & _LINK:
             last_link = i
     counts = np.zeros(len(LEXICON_FEATURES), dtype=np.float64)
     for hit in hits:
         counts[hit.feature] += 1.0
     values = np.log1p(counts)
-    n = len(texts)
     if 1 <= n <= 3:
         values[_LENGTH_BASE + n - 1] = 1.0
     elif 4 <= n <= 5:
@@ -261,6 +312,16 @@ def extract(text: str, config: FeatureConfig) -> RawFeatures:
         lexicon=lex,
         hits=hits,
     )
+
+
+def tfidf_values(buckets: IntArray, idf: FloatArray) -> tuple[IntArray, FloatArray]:
+    """:func:`tfidf_block` without the occurrence map (what a score needs)."""
+    uniq, counts = np.unique(buckets, return_counts=True)
+    values = (1.0 + np.log(counts)) * idf[uniq]
+    norm = float(np.sqrt(np.dot(values, values)))
+    if norm > 0.0:
+        values = values / norm
+    return uniq, values
 
 
 def tfidf_block(buckets: IntArray, idf: FloatArray) -> tuple[IntArray, FloatArray, IntArray]:

@@ -24,9 +24,14 @@ from townhall.moderation.toxicity.features import (
     FeatureConfig,
     FloatArray,
     RawFeatures,
+    char_buckets,
     extract,
+    lexicon_features,
     tfidf_block,
+    tfidf_values,
+    word_features,
 )
+from townhall.moderation.toxicity.normalize import tokenize
 
 FORMAT = "townhall-toxicity/2"
 DEFAULT_PATH = pathlib.Path(__file__).resolve().parent.parent / "data" / "toxicity.npz"
@@ -154,15 +159,17 @@ class ToxicityModel:
 
     def logit(self, text: str) -> float:
         """The log-odds of toxicity."""
-        raw = extract(text, self.config)
-        word_ids, word_values, _ = tfidf_block(raw.word, self._idf_word)
-        char_ids, char_values, _ = tfidf_block(raw.char, self._idf_char)
-        evidence = self.config.evidence(len(raw.tokens))
+        tokens = tokenize(text)
+        words, _, _ = word_features(tokens, self.config.word_size - 1)
+        word_ids, word_values = tfidf_values(np.asarray(words, dtype=np.int64), self._idf_word)
+        char_ids, char_values = tfidf_values(char_buckets(tokens, self.config), self._idf_char)
+        lexicon, _ = lexicon_features(tokens)
+        evidence = self.config.evidence(len(tokens))
         return (
             self.bias
             + float(np.dot(self._w_word[word_ids], word_values * evidence))
             + float(np.dot(self._w_char[char_ids], char_values * evidence))
-            + float(np.dot(self._w_lex, raw.lexicon))
+            + float(np.dot(self._w_lex, lexicon))
         )
 
     def score(self, text: str) -> float:
