@@ -21,6 +21,7 @@ from townhall.moderation.toxicity import (
     default_model,
 )
 from townhall.moderation.toxicity.datasets import EVAL_DIRS_ENV
+from townhall.moderation.toxicity.features import extract
 from townhall.moderation.toxicity.model import DEFAULT_PATH
 from townhall.moderation.toxicity.training import evaluate, train
 
@@ -150,6 +151,16 @@ def test_short_harmless_texts_are_not_nudged(model: ToxicityModel, text: str) ->
 @pytest.mark.parametrize("text", SHORT_INSULTS)
 def test_short_insults_are_still_held(model: ToxicityModel, text: str) -> None:
     assert model.score(text) >= DEFAULT_HOLD_THRESHOLD
+
+
+def test_the_fast_score_reads_the_same_features_as_training(model: ToxicityModel) -> None:
+    """``logit`` takes shortcuts (per-word lexicon bits and n-grams remembered); it must add up
+    what ``extract``, which training and explanations use, finds."""
+    texts = ABUSIVE + CIVIL + OBFUSCATED + THIRD_PARTY + NICKNAMES + STRONG_CIVIL + SHORT_INSULTS
+    texts += [*SHORT_HARMLESS, "", "Crooked Hillary and Sleepy Joe, those vermin", "idiot " * 40]
+    for text in texts * 2:  # the second round reads the remembered words
+        reference = model._parts(extract(text, model.config))[0]
+        assert model.logit(text) == pytest.approx(reference, abs=1e-9), text
 
 
 def test_score_is_a_probability(model: ToxicityModel) -> None:
