@@ -10,10 +10,12 @@ ones stay resident (glibc gives back only the top of a heap, and only past a thr
 * `townhall serve` caps the arenas at ``ARENA_MAX`` before any thread starts (an operator's
   ``MALLOC_ARENA_MAX`` wins): the worker threads share two heaps instead of growing up to 16;
 * the app calls ``malloc_trim(0)`` every ``TRIM_SECONDS`` on a worker thread, which gives the
-  free pages inside every heap back (a few milliseconds for a heap of some 30 MiB).
+  free pages inside every heap back (10–25 ms with a 60 MiB heap; allocations in the arena
+  being trimmed wait meanwhile).
 
-Either alone took part of the growth away; both together most of it (figures in
-docs/security.md)."""
+The cap took the soak's trend from +1.5 to about +0.35–0.45 MiB a minute; the trim's share is
+within the spread between runs, but it returns what a burst leaves behind (figures in
+docs/security.md, "Where the soak's memory went")."""
 
 from __future__ import annotations
 
