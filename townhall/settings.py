@@ -81,7 +81,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "trust_forwarded_for",
         False,
-        "Take the client address from X-Forwarded-For (only behind a trusted proxy).",
+        "Take the client address from X-Forwarded-For, its last entry (the one your proxy "
+        "appends); only behind a trusted proxy.",
         bool,
     ),
     Setting("smtp_host", "", "SMTP server for notification mail. Empty: no mail."),

@@ -8,10 +8,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
 
 from tests.conftest import app_client, comment_body, make_test_settings
 from townhall.domain.services import Services
 from townhall.domain.sites import create_site
+from townhall.web.state import client_ip
 
 REDIS_URL = os.environ.get("TOWNHALL_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -113,3 +115,41 @@ async def test_limits_are_per_address_behind_a_trusted_proxy(
         )
         assert other.status_code == 200
     services.db.dispose()
+
+
+async def test_a_client_cannot_pick_its_address_past_the_proxy(
+    tmp_path: Path, frozen_window: None
+) -> None:
+    """Behind a proxy that appends the address it saw, whatever the client put before it in
+    X-Forwarded-For is not its address: a new made-up one per request gets no new allowance."""
+    settings = make_test_settings(
+        tmp_path, f"sqlite:///{tmp_path}/t.db", rate_limit_reads=60, trust_forwarded_for=True
+    )
+    services = Services.from_settings(settings)
+    services.db.migrate()
+    create_site(services.db, key="news", name="News", origins=["https://news.example"])
+    params = {"site": "news", "thread": "/x"}
+    async with app_client(settings, services) as client:
+        flood = [
+            (
+                await client.get(
+                    "/api/v1/comments",
+                    params=params,
+                    headers={"X-Forwarded-For": f"10.0.0.{i}, 198.51.100.7"},
+                )
+            ).status_code
+            for i in range(15)
+        ]
+        assert 429 in flood
+    services.db.dispose()
+
+
+def test_the_address_moderation_sees_is_the_one_the_proxy_appended() -> None:
+    # The per-address rate limits and address bans of the moderation checks hash this one.
+    scope = {
+        "type": "http",
+        "headers": [(b"x-forwarded-for", b"10.9.9.9, 203.0.113.5")],
+        "client": ("127.0.0.1", 4000),
+    }
+    assert client_ip(Request(scope), trust_forwarded=True) == "203.0.113.5"
+    assert client_ip(Request(scope), trust_forwarded=False) == "127.0.0.1"

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from townhall.web.errors import error_response
+from townhall.web.state import forwarded_client
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,9 @@ class RateLimiter:
         if self.trust_forwarded:
             for name, value in scope.get("headers", []):
                 if name == b"x-forwarded-for":
-                    return str(value.decode("latin-1").split(",")[0].strip())
+                    address = forwarded_client(value.decode("latin-1"))
+                    if address:
+                        return address
         client = scope.get("client")
         return str(client[0]) if client else "unknown"
 

@@ -28,11 +28,18 @@ def web_state(conn: HTTPConnection) -> WebState:
     return state
 
 
+def forwarded_client(header: str) -> str:
+    """The client address in an X-Forwarded-For value: the last one, which our proxy appended.
+    Those before it come from the client (or proxies before ours) and can be anything: taking
+    the first let a flooder pick a new address per request past the limits and bans."""
+    return header.rsplit(",", 1)[-1].strip()
+
+
 def client_ip(conn: HTTPConnection, trust_forwarded: bool) -> str:
     if trust_forwarded:
         forwarded = conn.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
+        if forwarded and forwarded_client(forwarded):
+            return forwarded_client(forwarded)
     return conn.client.host if conn.client else "unknown"
 
 
