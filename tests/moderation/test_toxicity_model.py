@@ -21,6 +21,7 @@ from townhall.moderation.toxicity import (
     default_model,
 )
 from townhall.moderation.toxicity.datasets import EVAL_DIRS_ENV
+from townhall.moderation.toxicity.datasets import test_splits as held_out_splits
 from townhall.moderation.toxicity.features import extract
 from townhall.moderation.toxicity.model import DEFAULT_PATH
 from townhall.moderation.toxicity.training import evaluate, train
@@ -225,7 +226,21 @@ def test_heldout_auc_does_not_drop(model: ToxicityModel, monkeypatch: pytest.Mon
 
 @pytest.mark.slow
 def test_training_reproduces_the_shipped_file(tmp_path: Path) -> None:
+    """Byte for byte on the kind of CPU the shipped file was trained on. On another (an Intel
+    CI machine for a file trained on AMD) numpy adds floats in another order, L-BFGS takes a
+    slightly different path and ~40 % of the float16 weights land one rounding step away: then
+    the model must be the same one up to that, every held-out score within 0.002 (measured:
+    0.0008 at most) and everything but the weights identical. A change to the data, features or
+    training moves scores far more (29 new training rows moved one by 0.58)."""
     out = tmp_path / "toxicity.npz"
     report = train(DATA, out, seed=42)
     assert report.converged
-    assert out.read_bytes() == DEFAULT_PATH.read_bytes()
+    if out.read_bytes() == DEFAULT_PATH.read_bytes():
+        return
+    shipped, trained = ToxicityModel.load(DEFAULT_PATH), ToxicityModel.load(out)
+    assert trained.meta == shipped.meta  # thresholds, features, rows per source, hyperparameters
+    with np.load(out) as a, np.load(DEFAULT_PATH) as b:
+        assert np.array_equal(a["idf"], b["idf"])
+    for corpus in held_out_splits(DATA):
+        drift = max(abs(trained.score(t) - shipped.score(t)) for t in corpus.texts)
+        assert drift <= 0.002, f"{corpus.name}: a score moved by {drift:.4f}"
