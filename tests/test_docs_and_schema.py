@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 
+from tests.conftest import make_test_settings
 from townhall.cli import main
+from townhall.domain.comments import NewComment, submit_comment
+from townhall.domain.identity import Reader
 from townhall.domain.services import Services
+from townhall.domain.sites import create_site
 from townhall.settings import SETTINGS, Settings, render_reference
-from townhall.store.migrate import head_revision
-from townhall.store.schema import metadata
+from townhall.store.database import Database
+from townhall.store.migrate import current_revision, head_revision, upgrade
+from townhall.store.schema import comments, metadata, threads
+from townhall.types import CommentStatus, Verdict
 from townhall.web.routes import OPERATIONS, routes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,3 +100,55 @@ def test_the_served_document_describes_both_apis_and_their_authentication() -> N
         assert "security" not in operations[(path, method.lower())], path
     api_doc = (ROOT / "docs" / "api.md").read_text()
     assert "bearerToken" in api_doc and "moderatorSession" in api_doc
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_an_upgrade_keeps_the_comments_and_their_flood_check(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A database from before comment signatures (revision 0004) upgrades in place: its
+    comments stay, without a signature, and a copy of one by another reader is still held."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        url = request.getfixturevalue("pg").new_database(migrated=False)
+    text = "The new bus timetable leaves the northern villages without an evening service."
+    db = Database(url)
+    upgrade(db.engine, "0004")
+    site = create_site(db, key="news", name="News", origins=["https://news.example"])
+    now = dt.datetime.now(dt.UTC)
+    with db.engine.begin() as conn:  # written as revision 0004 did: no signature column
+        made = conn.execute(
+            sa.insert(threads).values(
+                site_id=site.id, key="/story", title="Story", url="", created_at=now
+            )
+        )
+        assert made.inserted_primary_key is not None
+        thread_id = made.inserted_primary_key[0]
+        conn.execute(
+            sa.insert(comments).values(
+                thread_id=thread_id,
+                depth=0,
+                status=CommentStatus.PUBLISHED,
+                author_name="A",
+                reader_id="r1",
+                text=text,
+                html=f"<p>{text}</p>",
+                created_at=now,
+            )
+        )
+    db.dispose()
+    svc = Services.from_settings(make_test_settings(tmp_path, url))
+    svc.db.migrate()
+    assert current_revision(svc.db.engine) == head_revision()
+    with svc.db.read() as conn:
+        kept = conn.execute(sa.select(comments.c.text, comments.c.signature)).all()
+    assert kept == [(text, None)]
+    copy = submit_comment(
+        svc,
+        NewComment(site="news", thread="/story", text=text + " Agreed.", author_name="B"),
+        Reader("r2", None),
+    )
+    assert copy.status is CommentStatus.PENDING
+    assert [r.check for r in copy.decision.results if r.verdict is not Verdict.PASS] == ["flood"]
+    svc.db.dispose()

@@ -90,7 +90,10 @@ def _rows(db: Database) -> dict[str, list[dict[str, Any]]]:
     with db.read() as conn:
         for kind, table in TABLES.items():
             order = list(table.primary_key.columns)
-            out[kind] = [dict(r) for r in conn.execute(select(table).order_by(*order)).mappings()]
+            # Derived columns (a comment's flood signature) are not exported: recomputed data.
+            kept = [c for c in table.columns if not c.info.get("derived")]
+            rows = conn.execute(select(*kept).order_by(*order)).mappings()
+            out[kind] = [dict(r) for r in rows]
     return out
 
 

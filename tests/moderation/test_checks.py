@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 
 from tests.moderation.conftest import post, reader, set_policy
 from townhall.domain import moderation as mod
-from townhall.domain.comments import flag
+from townhall.domain.comments import edit_comment, flag
 from townhall.domain.errors import Forbidden, NudgeRequired, RateLimited
 from townhall.domain.services import Services
+from townhall.moderation import minhash
 from townhall.moderation.checks import duplicates
 from townhall.moderation.checks.duplicates import FLOOD_SIMILARITY, NEAR_DUPLICATE, similarity
 from townhall.moderation.checks.links import find_links
@@ -283,6 +284,70 @@ def test_the_quick_bound_never_hides_a_near_copy() -> None:
 
 def _grams(stream: str) -> set[str]:
     return {stream[i : i + 4] for i in range(len(stream) - 3)}
+
+
+def test_near_copies_always_share_a_signature_band_and_strangers_rarely_do() -> None:
+    """The flood check compares exactly only the comments whose stored MinHash signature
+    shares a band with the new one's: no near copy may be left out, and other comments get in
+    no more often than MinHash promises, 1 - (1 - J^5)^20 for a similarity J."""
+    rng = random.Random(11)
+    vocabulary = sorted(set(LONG.lower().replace(".", "").replace(",", "").split()))
+    near = others = let_in = 0
+    expected = 0.0
+    for _ in range(400):
+        words = [rng.choice(vocabulary) + rng.choice("aeiou") for _ in range(rng.randrange(8, 80))]
+        copy = list(words)
+        for _ in range(rng.randrange(0, 4)):
+            copy[rng.randrange(len(copy))] = rng.choice(["tram", "ferry", "council"])
+        # another comment under the same story: some of the same words, and words of its own
+        other = [
+            w if rng.random() < 0.4 else "".join(rng.choices("bcdfglmnprstvz", k=6))
+            for w in rng.sample(words, len(words))
+        ]
+        a = duplicates._key(" ".join(words))[0]
+        mine = minhash.signature(a)
+        for text in (" ".join(copy), " ".join(other)):
+            b = duplicates._key(text)[0]
+            exact = len(_grams(a) & _grams(b)) / len(_grams(a) | _grams(b))
+            shares = minhash.candidates(mine, [minhash.signature(b)])[0]
+            if exact >= FLOOD_SIMILARITY:
+                near += 1
+                assert shares, (a, b, exact)
+            else:
+                others += 1
+                let_in += shares
+                expected += 1 - (1 - exact**minhash.ROWS) ** minhash.BANDS
+    assert near > 100 and others > 350
+    assert let_in <= expected + 3 * expected**0.5 + 3, (let_in, expected, others)
+    assert let_in < others / 2  # these share 40 % of their words: most still stay out
+
+
+def test_signatures_are_stable_across_versions() -> None:
+    # Stored with every comment and compared across processes, nodes and upgrades: a change to
+    # the scheme must change SIZE (old signatures are then compared the slow way), not the bytes.
+    assert minhash.signature("the council votes on the bus timetable").hex() == (
+        SIGNATURE_OF_TIMETABLE
+    )
+    assert minhash.candidates(b"x" * minhash.SIZE, [None, b"short"]) == [True, True]
+
+
+SIGNATURE_OF_TIMETABLE = (
+    "6800dd960bf530ae9958208abdeb37ba1f857aa005b87900d69170dc6c7dab200f9df3887d9ed24d"
+)
+
+
+def test_a_flood_is_found_among_comments_without_a_signature(svc: Services) -> None:
+    """Comments written before signatures existed (or imported) are compared by their text."""
+    assert post(svc, LONG, reader(1)).status is CommentStatus.PUBLISHED
+    with svc.db.write() as conn:
+        conn.execute(update(comments).values(signature=None))
+    assert post(svc, LONG + " Agreed.", reader(2)).status is CommentStatus.PENDING
+
+
+def test_an_edited_comment_is_compared_by_its_new_text(svc: Services) -> None:
+    first = post(svc, "A short note to start with, nothing to copy here.", reader(1))
+    edit_comment(svc, first.comment.id, first.edit_token, LONG, reader(1))
+    assert post(svc, LONG + " Agreed.", reader(2)).status is CommentStatus.PENDING
 
 
 # --- first-time commenters ----------------------------------------------------------------------

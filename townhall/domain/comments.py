@@ -30,6 +30,7 @@ from townhall.domain.services import Services
 from townhall.domain.sites import Site
 from townhall.domain.threads import Thread, check_page_url, check_thread_key
 from townhall.domain.views import AuthorView, CommentView, rfc3339
+from townhall.moderation.checks.duplicates import signature
 from townhall.moderation.pipeline import CheckContext, Decision, History, Submission, moderate
 from townhall.moderation.policy import merge_policy
 from townhall.notify.replies import queue_reply_notice
@@ -221,6 +222,7 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
             "moderation": decision.as_json(),
             "edit_token_hash": token_hash(edit_token),
             "notify_replies": new.notify_replies,
+            "signature": signature(text),
         }
         comment_id = comment_store.insert_comment(conn, **values)
         visible = status is CommentStatus.PUBLISHED
@@ -392,6 +394,7 @@ def edit_comment(
             row["id"],
             text=clean,
             html=render_markdown(clean),
+            signature=signature(clean),
             edited_at=now,
             status=status,
             shadow=shadow,

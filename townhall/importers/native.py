@@ -9,9 +9,11 @@
 
 Columns are encoded from the schema (store/schema.py), so a new column is exported without
 touching this file: times as RFC 3339 UTC with microseconds, enums as their value, JSON
-columns as JSON. Emails, email and IP hashes, edit-token hashes are included: an export is a
-backup and must be kept as private as the database. The hashes are keyed with the server's
-secret key; keep ``secret.key`` with the export or bans by email/IP stop matching.
+columns as JSON; columns marked ``info={"derived": True}`` (recomputed from the others, like a
+comment's flood-check signature) are left out. Emails, email and IP hashes, edit-token hashes
+are included: an export is a backup and must be kept as private as the database. The hashes
+are keyed with the server's secret key; keep ``secret.key`` with the export or bans by
+email/IP stop matching.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ def encode_time(value: dt.datetime) -> str:
 def encode_row(kind: str, table: Table, row: Any) -> str:
     out: dict[str, Any] = {"type": kind}
     for column in table.columns:
+        if column.info.get("derived"):
+            continue
         value = row[column.name]
         if value is None:
             out[column.name] = None
@@ -121,6 +125,8 @@ def decode_row(table: Table, data: dict[str, Any]) -> tuple[dict[str, Any], list
     """The row's values for an insert, and the names of columns the schema does not know."""
     values: dict[str, Any] = {}
     for column in table.columns:
+        if column.info.get("derived"):
+            continue
         if column.name not in data:
             if not column.nullable:
                 raise RowError(f"{column.name} is missing")

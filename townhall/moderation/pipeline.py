@@ -52,8 +52,11 @@ class CheckResult:
 # (thread id, reader id, IP hash, created at, text). Plain tuples, so the store needs no import
 # from here (imports point down); ``checks.authors.Post`` names the fields.
 PostRow = tuple[int, str | None, str | None, dt.datetime, str]
-# A comment of a thread as the flood check compares it: (reader id, IP hash, text).
-ThreadText = tuple[str | None, str | None, str]
+# A comment of a thread as the flood check first sees it: (comment id, MinHash band signature
+# or None; see moderation/minhash.py), then, if it may be a near copy: (comment id, reader id,
+# IP hash, text).
+ThreadSignature = tuple[int, bytes | None]
+ThreadText = tuple[int, str | None, str | None, str]
 
 
 class History(Protocol):
@@ -80,11 +83,14 @@ class History(Protocol):
         first, at most ``limit``."""
         ...
 
-    def thread_texts(
-        self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
-    ) -> list[ThreadText]:
-        """The thread's comments since ``since`` with at least ``min_length`` characters,
-        newest first, at most ``limit``."""
+    def thread_signatures(
+        self, thread_id: int, since: dt.datetime, limit: int
+    ) -> list[ThreadSignature]:
+        """The thread's comments since ``since``, newest first, at most ``limit``."""
+        ...
+
+    def thread_texts(self, ids: list[int]) -> list[ThreadText]:
+        """These comments' authors and texts (any order)."""
         ...
 
     def active_ban(

@@ -15,7 +15,14 @@ from typing import Any
 
 import msgspec
 
-from townhall.moderation.pipeline import CheckContext, PostRow, Submission, ThreadText, moderate
+from townhall.moderation.pipeline import (
+    CheckContext,
+    PostRow,
+    Submission,
+    ThreadSignature,
+    ThreadText,
+    moderate,
+)
 from townhall.moderation.policy import Policy
 
 # The built-in checks that depend on the text and the policy alone.
@@ -46,9 +53,12 @@ class _NoHistory:
     ) -> list[PostRow]:
         return []
 
-    def thread_texts(
-        self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
-    ) -> list[ThreadText]:
+    def thread_signatures(
+        self, thread_id: int, since: dt.datetime, limit: int
+    ) -> list[ThreadSignature]:
+        return []
+
+    def thread_texts(self, ids: list[int]) -> list[ThreadText]:
         return []
 
     def active_ban(

@@ -32,18 +32,19 @@ _RECENT_POSTS = (
     .order_by(comments.c.id.desc())
     .limit(bindparam("limit"))
 )
-# The flood check's question: no created_at (turning 200 stored timestamps into datetimes
-# cost as much as the rest of the query).
-_THREAD_TEXTS = (
-    select(comments.c.reader_id, comments.c.ip_hash, comments.c.text)
+# The flood check's questions: first the thread's latest signatures, from the index alone
+# (thread_id, created_at, signature); then, for the few that may be near copies, the rest.
+_THREAD_SIGNATURES = (
+    select(comments.c.id, comments.c.signature)
     .where(
-        comments.c.thread_id == bindparam("thread_id"),
-        comments.c.created_at >= bindparam("since"),
-        func.length(comments.c.text) >= bindparam("min_length"),
+        comments.c.thread_id == bindparam("thread_id"), comments.c.created_at >= bindparam("since")
     )
-    .order_by(comments.c.created_at.desc(), comments.c.id.desc())  # the index's own order
+    .order_by(comments.c.created_at.desc())  # the index's order (an id after it would not be)
     .limit(bindparam("limit"))
 )
+_THREAD_TEXTS = select(
+    comments.c.id, comments.c.reader_id, comments.c.ip_hash, comments.c.text
+).where(comments.c.id.in_(bindparam("ids", expanding=True)))
 
 _APPROVED = (
     select(func.count())
@@ -100,7 +101,8 @@ _RECENT_TEXTS = (
 )
 
 PostRow = tuple[int, str | None, str | None, dt.datetime, str]
-ThreadText = tuple[str | None, str | None, str]
+ThreadSignature = tuple[int, bytes | None]
+ThreadText = tuple[int, str | None, str | None, str]
 
 
 class ConnHistory:
@@ -155,11 +157,16 @@ class ConnHistory:
         }
         return [tuple(row) for row in self.conn.execute(_RECENT_POSTS, params)]
 
-    def thread_texts(
-        self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
-    ) -> list[ThreadText]:
-        params = {"thread_id": thread_id, "since": since, "limit": limit, "min_length": min_length}
-        return [tuple(row) for row in self.conn.execute(_THREAD_TEXTS, params)]
+    def thread_signatures(
+        self, thread_id: int, since: dt.datetime, limit: int
+    ) -> list[ThreadSignature]:
+        params = {"thread_id": thread_id, "since": since, "limit": limit}
+        return [tuple(row) for row in self.conn.execute(_THREAD_SIGNATURES, params).fetchall()]
+
+    def thread_texts(self, ids: list[int]) -> list[ThreadText]:
+        if not ids:
+            return []
+        return [tuple(row) for row in self.conn.execute(_THREAD_TEXTS, {"ids": ids}).fetchall()]
 
     def active_ban(
         self,
@@ -220,11 +227,15 @@ class SqlHistory:
                 reader_id=reader_id, ip_hash=ip_hash, since=since, limit=limit
             )
 
-    def thread_texts(
-        self, thread_id: int, since: dt.datetime, limit: int, min_length: int = 0
-    ) -> list[ThreadText]:
+    def thread_signatures(
+        self, thread_id: int, since: dt.datetime, limit: int
+    ) -> list[ThreadSignature]:
         with self.db.read() as conn:
-            return ConnHistory(conn).thread_texts(thread_id, since, limit, min_length)
+            return ConnHistory(conn).thread_signatures(thread_id, since, limit)
+
+    def thread_texts(self, ids: list[int]) -> list[ThreadText]:
+        with self.db.read() as conn:
+            return ConnHistory(conn).thread_texts(ids)
 
     def active_ban(
         self,

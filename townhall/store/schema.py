@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -103,7 +104,13 @@ comments = Table(
     Column("source_id", String(200), nullable=True),  # "disqus:123" for imported comments
     # the author asked for mail when someone replies (needs author_email)
     Column("notify_replies", Boolean, nullable=False, default=False, server_default=false()),
-    Index("ix_comments_thread_created", "thread_id", "created_at"),
+    # MinHash bands of the folded text, written with it: the flood check compares a new comment
+    # only with those sharing a band (moderation/minhash.py). NULL: imported, or older.
+    # Derived: not exported (importers/native.py).
+    Column("signature", LargeBinary, nullable=True, info={"derived": True}),
+    # With the signature: the flood check reads a thread's latest signatures from the index
+    # alone, not 200 table rows (moderation/checks/duplicates.py).
+    Index("ix_comments_thread_created", "thread_id", "created_at", "signature"),
     Index("ix_comments_created", "created_at"),  # the Recent queue across all sites
     Index("ix_comments_root", "root_id"),
     Index("ix_comments_reader", "reader_id", "thread_id"),

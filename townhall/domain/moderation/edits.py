@@ -18,6 +18,7 @@ from townhall.domain.moderation.common import (
 from townhall.domain.moderation.views import ActionResult
 from townhall.domain.rendering import render_markdown
 from townhall.domain.services import Services
+from townhall.moderation.checks.duplicates import signature
 from townhall.store import comments as comment_store
 from townhall.store import moderation as store
 from townhall.store import threads as thread_store
@@ -44,7 +45,12 @@ def edit_comment(
         if clean == row["text"]:
             raise InvalidInput("the text is unchanged", field="text")
         comment_store.update_comment(
-            conn, cid, text=clean, html=render_markdown(clean), edited_at=now
+            conn,
+            cid,
+            text=clean,
+            html=render_markdown(clean),
+            signature=signature(clean),
+            edited_at=now,
         )
         thread_store.bump(conn, row["thread_id"])
         comment_store.log_action(

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from itertools import islice
 
+from townhall.moderation import minhash
 from townhall.moderation.checks.authors import author_posts
 from townhall.moderation.memo import WeightedMemo
 from townhall.moderation.normalise import fold
@@ -48,6 +49,15 @@ def _shingle_set(stream: str) -> frozenset[str]:
 # a set), not entries, so long comments cannot fill the memory (issue 7: RSS under load).
 _key = WeightedMemo(_fold_key, lambda text, key: 2 * (len(text) + len(key[0])) + 120, 4 << 20)
 _shingles = WeightedMemo(_shingle_set, lambda stream, grams: 70 * len(grams) + 250, 16 << 20)
+
+
+def signature(text: str) -> bytes:
+    """The MinHash band signature stored with a comment of this text (moderation/minhash.py);
+    remembered, as the flood check and the write that follows it both ask."""
+    return _signature(_key(text)[0])
+
+
+_signature = WeightedMemo(minhash.signature, lambda stream, _sig: len(stream) + 200, 1 << 20)
 
 
 def similarity(a: str, b: str) -> float:
@@ -141,14 +151,14 @@ def _same_reader(sub: Submission, ctx: CheckContext, stream: str, words: int) ->
 def _flood(sub: Submission, ctx: CheckContext, stream: str) -> CheckResult | None:
     assert sub.thread_id is not None
     since = sub.now - dt.timedelta(minutes=ctx.policy.flood_window_minutes)
-    # A near copy is about as long as ours; the database skips the much shorter comments
-    # (with a margin: folding can lengthen a text a little, "ß" becomes "ss").
-    rows = ctx.history.thread_texts(
-        sub.thread_id, since, FLOOD_ROWS, min_length=int(len(stream) * FLOOD_SIMILARITY * 0.9)
-    )
+    # Only the comments whose signature shares a MinHash band with ours can be a near copy
+    # (moderation/minhash.py); those are fetched and compared exactly.
+    rows = ctx.history.thread_signatures(sub.thread_id, since, FLOOD_ROWS)
+    maybe = minhash.candidates(signature(sub.text), [stored for _, stored in rows])
+    ids = [comment_id for (comment_id, _), hit in zip(rows, maybe, strict=True) if hit]
     others = [
         text
-        for reader_id, ip_hash, text in rows
+        for _, reader_id, ip_hash, text in (ctx.history.thread_texts(ids) if ids else [])
         if not (sub.reader_id and reader_id == sub.reader_id)
         and not (sub.ip_hash and ip_hash == sub.ip_hash)
     ]
