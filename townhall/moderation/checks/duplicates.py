@@ -75,6 +75,8 @@ PROBE_MARGIN = 16
 def _first_match(stream: str, others: list[str], floor: float) -> float:
     """The similarity to the first of ``others`` that reaches ``floor``, else the best below
     it (one match is enough to decide; comparing on would only cost time)."""
+    if not others:
+        return 0.0
     mine = _shingles(stream)
     size = int(len(mine) * (1.0 - floor)) + PROBE_MARGIN
     probe = frozenset(islice(mine, size)) if size < len(mine) // 2 else None
