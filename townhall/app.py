@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -66,7 +67,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     services.events.subscribe(drop_superseded)
     metrics = Metrics()
     hub = LiveHub(state)
-    counter = RedisCounter(settings.redis_url) if settings.redis_url else MemoryCounter()
+    counter = (
+        RedisCounter(settings.redis_url, namespace=_installation(settings))
+        if settings.redis_url
+        else MemoryCounter()
+    )
     limiter = RateLimiter(
         reads_per_minute=settings.rate_limit_reads,
         writes_per_minute=settings.rate_limit_writes,
@@ -146,3 +151,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     app.state.openapi = document
     app.state.openapi_bytes = msgspec.json.encode(document)
     return app
+
+
+def _installation(settings: Settings) -> str:
+    """A name for this installation's shared state in Redis: from its secret key (every node of
+    one installation has the same), hashed so the key itself never leaves the process."""
+    return hashlib.blake2b(
+        settings.secret_bytes(), digest_size=6, person=b"townhall-redis"
+    ).hexdigest()

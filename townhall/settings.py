@@ -104,7 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
         "redis_url",
         "",
         "Redis URL (redis://host:6379/0) to share request rate limits between nodes. "
-        "Empty: each process counts on its own.",
+        "Empty: each process counts on its own. Nodes with the same secret key share counts; "
+        "other installations on the same Redis keep their own.",
     ),
     Setting("log_level", "info", "Log level: debug, info, warning or error."),
 )

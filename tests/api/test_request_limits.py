@@ -153,3 +153,36 @@ def test_the_address_moderation_sees_is_the_one_the_proxy_appended() -> None:
     }
     assert client_ip(Request(scope), trust_forwarded=True) == "203.0.113.5"
     assert client_ip(Request(scope), trust_forwarded=False) == "127.0.0.1"
+
+
+async def test_installations_sharing_a_redis_keep_their_own_counts(
+    tmp_path: Path, frozen_window: None
+) -> None:
+    """Two nodes of one installation (one secret key) share an address's count; another
+    installation on the same Redis (a staging site, a test run) starts from zero."""
+    if redis_reason():
+        pytest.skip(redis_reason() or "")
+    secret = uuid.uuid4().hex
+
+    async def reads(name: str, secret_key: str, n: int) -> list[int]:
+        settings = make_test_settings(
+            tmp_path / name,
+            f"sqlite:///{tmp_path}/{name}.db",
+            rate_limit_reads=60,
+            redis_url=REDIS_URL,
+            secret_key=secret_key,
+        )
+        services = Services.from_settings(settings)
+        services.db.migrate()
+        create_site(services.db, key="news", name="News", origins=["https://news.example"])
+        params = {"site": "news", "thread": "/x"}
+        async with app_client(settings, services) as client:
+            codes = [
+                (await client.get("/api/v1/comments", params=params)).status_code for _ in range(n)
+            ]
+        services.db.dispose()
+        return codes
+
+    assert await reads("node1", secret, 6) == [200] * 6
+    assert await reads("node2", secret, 6) == [200] * 4 + [429] * 2  # 10 per window in all
+    assert await reads("other", uuid.uuid4().hex, 6) == [200] * 6

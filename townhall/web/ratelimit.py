@@ -68,14 +68,17 @@ class MemoryCounter:
 class RedisCounter:
     hashed_keys = True  # raw addresses never leave the process
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         import redis.asyncio as redis
 
         self.client = redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.fallback = MemoryCounter()
+        # The nodes of one installation share counts; another installation on the same Redis
+        # (staging beside production, a test run beside a server) must not.
+        self.prefix = f"townhall:rl:{namespace}:" if namespace else "townhall:rl:"
 
     async def hit(self, key: str, window_start: int) -> int:
-        name = f"townhall:rl:{key}:{window_start}"
+        name = f"{self.prefix}{key}:{window_start}"
         try:
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.incr(name)
