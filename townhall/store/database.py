@@ -109,4 +109,7 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_on_begin(conn: Connection) -> None:
     # Writers take the write lock up front (no lock upgrade deadlocks); readers stay deferred.
     writing = conn.get_execution_options().get("townhall_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    # On the driver's connection: through exec_driver_sql this cost 20 µs a transaction.
+    conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+        "BEGIN IMMEDIATE" if writing else "BEGIN"
+    )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select
 
 from townhall.store.database import Database
+from townhall.store.driver import DriverQuery
 from townhall.store.schema import bans, comments, threads
 from townhall.types import BanKind, CommentStatus
 
@@ -34,7 +35,7 @@ _RECENT_POSTS = (
 )
 # The flood check's questions: first the thread's latest signatures, from the index alone
 # (thread_id, created_at, signature); then, for the few that may be near copies, the rest.
-_THREAD_SIGNATURES = (
+_THREAD_SIGNATURES = DriverQuery(
     select(comments.c.id, comments.c.signature)
     .where(
         comments.c.thread_id == bindparam("thread_id"), comments.c.created_at >= bindparam("since")
@@ -77,15 +78,20 @@ _ACTIVE_BAN = (
 )
 
 
-_RECENT_COUNT = select(func.count()).where(
-    or_(
-        comments.c.reader_id == bindparam("reader_id"),
-        comments.c.ip_hash == bindparam("ip_hash"),
-    ),
-    comments.c.created_at >= bindparam("since"),
+_RECENT_COUNT = DriverQuery(
+    select(func.count()).where(
+        or_(
+            comments.c.reader_id == bindparam("reader_id"),
+            comments.c.ip_hash == bindparam("ip_hash"),
+        ),
+        comments.c.created_at >= bindparam("since"),
+    )
 )
-_THREAD_RECENT_COUNT = select(func.count()).where(
-    comments.c.thread_id == bindparam("thread_id"), comments.c.created_at >= bindparam("since")
+_THREAD_RECENT_COUNT = DriverQuery(
+    select(func.count()).where(
+        comments.c.thread_id == bindparam("thread_id"),
+        comments.c.created_at >= bindparam("since"),
+    )
 )
 _RECENT_TEXTS = (
     select(comments.c.text)
@@ -130,11 +136,11 @@ class ConnHistory:
         if not reader_id and not ip_hash:
             return 0
         params = {"reader_id": reader_id or None, "ip_hash": ip_hash or None, "since": since}
-        return int(self.conn.execute(_RECENT_COUNT, params).scalar_one())
+        return int(_RECENT_COUNT.scalar(self.conn, params))
 
     def thread_recent_count(self, thread_id: int, since: dt.datetime) -> int:
         params = {"thread_id": thread_id, "since": since}
-        return int(self.conn.execute(_THREAD_RECENT_COUNT, params).scalar_one())
+        return int(_THREAD_RECENT_COUNT.scalar(self.conn, params))
 
     def recent_texts(
         self, *, thread_id: int, reader_id: str | None, ip_hash: str | None, since: dt.datetime
@@ -161,7 +167,7 @@ class ConnHistory:
         self, thread_id: int, since: dt.datetime, limit: int
     ) -> list[ThreadSignature]:
         params = {"thread_id": thread_id, "since": since, "limit": limit}
-        return [tuple(row) for row in self.conn.execute(_THREAD_SIGNATURES, params).fetchall()]
+        return _THREAD_SIGNATURES.rows(self.conn, params)
 
     def thread_texts(self, ids: list[int]) -> list[ThreadText]:
         if not ids:
