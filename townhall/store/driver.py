@@ -1,11 +1,12 @@
-"""Hot SELECTs run on the driver's cursor.
+"""Hot statements run on the driver's cursor.
 
 SQLAlchemy Core spends about 20 µs of Python per statement (execution context, parameter and
 result processing) where the driver needs 1-2; a post runs eight statements, so on SQLite that
 was a tenth of a post's CPU (issue 7). A :class:`DriverQuery` is written with SQLAlchemy as usual
 and compiled once per dialect; inside a transaction it runs on that transaction's DBAPI cursor,
-with SQLAlchemy's own bind processors applied to the parameters. Only for queries whose result
-columns need no conversion (integers, text, bytes): rows come back as the driver makes them.
+with SQLAlchemy's own bind processors applied to the parameters. Only for statements whose
+result columns need no conversion (integers, text, bytes): rows come back as the driver makes
+them.
 """
 
 from __future__ import annotations
@@ -13,26 +14,37 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
-from sqlalchemy.sql import Select
+from sqlalchemy import Connection, Dialect, Insert, Select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Statement = Select[Any] | Insert
 
 _Processor = Callable[[Any], Any]
 
 
 class _Compiled:
-    def __init__(self, stmt: Select[Any], dialect: Dialect) -> None:
-        self.compiled = stmt.compile(dialect=dialect)
+    def __init__(self, stmt: Statement, dialect: Dialect) -> None:
+        self.compiled: SQLCompiler = stmt.compile(dialect=dialect)
+        prefetch = [*self.compiled.insert_prefetch, *self.compiled.update_prefetch]
+        missing = [column.name for column in prefetch]
+        if missing:
+            # SQLAlchemy fills Python-side column defaults in its execution context, which the
+            # driver's cursor skips: such a statement must give those columns itself.
+            raise ValueError(f"give values for {', '.join(missing)}: defaults are not applied")
         self.sql = self.compiled.string
         self.positional = bool(self.compiled.positional)
         self.order = list(self.compiled.positiontup or ())
         self.processors: dict[str, _Processor] = {}
         for name, bind in self.compiled.binds.items():
-            processor = bind.type.bind_processor(dialect)
+            # the dialect's own type (SQLite's DATETIME writes a string, PostgreSQL's JSON
+            # wraps for the driver), as SQLAlchemy would use
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.processors[name] = processor
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
-        values = dict(self.compiled.construct_params(dict(params)))
+        values = dict(self.compiled.construct_params(dict(params)) or {})
         for name, processor in self.processors.items():
             if name in values:
                 values[name] = processor(values[name])
@@ -42,9 +54,10 @@ class _Compiled:
 
 
 class DriverQuery:
-    """``query.rows(conn, params)``: the rows of ``stmt`` as plain tuples."""
+    """``query.rows(conn, params)``: the rows of ``stmt`` (a SELECT, or a write with
+    RETURNING) as plain tuples."""
 
-    def __init__(self, stmt: Select[Any]) -> None:
+    def __init__(self, stmt: Statement) -> None:
         self.stmt = stmt
         self._compiled: dict[str, _Compiled] = {}
 
@@ -60,6 +73,17 @@ class DriverQuery:
         try:
             cursor.execute(compiled.sql, compiled.parameters(params))
             return [tuple(row) for row in cursor.fetchall()]
+        except dialect.loaded_dbapi.Error as exc:
+            # the exception SQLAlchemy would raise (IntegrityError, OperationalError, ...),
+            # without the parameters (they hold emails and comment text)
+            raise DBAPIError.instance(
+                compiled.sql,
+                None,
+                exc,
+                dialect.loaded_dbapi.Error,
+                hide_parameters=True,
+                dialect=dialect,
+            ) from exc
         finally:
             cursor.close()
 
