@@ -73,3 +73,19 @@ def test_driver_errors_are_sqlalchemys(services: Services, site: Site) -> None:
     )
     with pytest.raises(ValueError, match="shadow"), services.db.write() as conn:
         bad.scalar(conn, {"thread": 999_999, "at": at})  # column defaults are not applied
+
+
+def test_driver_rows_are_converted_as_sqlalchemy_converts_them(
+    services: Services, site: Site
+) -> None:
+    """Times, booleans, JSON and enums come back as the same Python values either way."""
+    at = dt.datetime(2026, 11, 27, 4, 5, 6, 7, tzinfo=dt.UTC)
+    every_column = select(threads).where(threads.c.key == bindparam("key"))
+    with services.db.write() as conn:
+        DriverQuery(_THREAD).scalar(conn, {"site": site.id, "key": "/a", "at": at})
+        conn.execute(threads.update().values(closed=True, policy={"flags_to_hold": 2}))
+        by_driver = DriverQuery(every_column).mappings(conn, {"key": "/a"})
+        by_sqla = [dict(r) for r in conn.execute(every_column, {"key": "/a"}).mappings()]
+    assert by_driver == by_sqla
+    assert by_driver[0]["created_at"] == at and by_driver[0]["closed"] is True
+    assert by_driver[0]["policy"] == {"flags_to_hold": 2}

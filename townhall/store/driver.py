@@ -4,9 +4,9 @@ SQLAlchemy Core spends about 20 µs of Python per statement (execution context, 
 result processing) where the driver needs 1-2; a post runs eight statements, so on SQLite that
 was a tenth of a post's CPU (issue 7). A :class:`DriverQuery` is written with SQLAlchemy as usual
 and compiled once per dialect; inside a transaction it runs on that transaction's DBAPI cursor,
-with SQLAlchemy's own bind processors applied to the parameters. Only for statements whose
-result columns need no conversion (integers, text, bytes): rows come back as the driver makes
-them.
+with SQLAlchemy's own bind processors applied to the parameters. ``rows`` gives the rows as
+the driver makes them (for integers, text, bytes); ``mappings`` converts each column as
+SQLAlchemy would.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Insert, Select
+from sqlalchemy import Connection, Dialect, Insert, Select, Update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
-Statement = Select[Any] | Insert
+Statement = Select[Any] | Insert | Update
 
 _Processor = Callable[[Any], Any]
 
@@ -33,6 +33,13 @@ class _Compiled:
             # driver's cursor skips: such a statement must give those columns itself.
             raise ValueError(f"give values for {', '.join(missing)}: defaults are not applied")
         self.sql = self.compiled.string
+        # what SQLAlchemy does to each result column (SQLite's stored time to an aware
+        # datetime, 0/1 to a bool, JSON text to objects, a name to its enum member)
+        self.converters: list[tuple[int, _Processor]] = []
+        for i, column in enumerate(stmt.exported_columns):
+            convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+            if convert is not None:
+                self.converters.append((i, convert))
         self.positional = bool(self.compiled.positional)
         self.order = list(self.compiled.positiontup or ())
         self.processors: dict[str, _Processor] = {}
@@ -86,6 +93,30 @@ class DriverQuery:
             ) from exc
         finally:
             cursor.close()
+
+    def tuples(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows with each value converted as SQLAlchemy converts it."""
+        if not conn.in_transaction():
+            return self.rows(conn, params)  # SQLAlchemy's own rows, converted by it
+        rows = self.rows(conn, params)
+        converters = self._compiled[conn.dialect.name].converters
+        if not converters:
+            return rows
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, convert in converters:
+                values[i] = convert(values[i])
+            out.append(tuple(values))
+        return out
+
+    def mappings(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The converted rows as dictionaries by column name."""
+        rows = self.tuples(conn, params)
+        if not rows:
+            return []
+        names = [str(column.key) for column in self.stmt.exported_columns]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         rows = self.rows(conn, params)

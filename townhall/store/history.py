@@ -21,7 +21,7 @@ _POST_COLUMNS = (
     comments.c.created_at,
     comments.c.text,
 )
-_RECENT_POSTS = (
+_RECENT_POSTS = DriverQuery(
     select(*_POST_COLUMNS)
     .where(
         or_(
@@ -61,7 +61,7 @@ _APPROVED = (
         ),
     )
 )
-_ACTIVE_BAN = (
+_ACTIVE_BAN = DriverQuery(
     select(bans)
     .where(
         or_(
@@ -161,7 +161,7 @@ class ConnHistory:
             "since": since,
             "limit": limit,
         }
-        return [tuple(row) for row in self.conn.execute(_RECENT_POSTS, params)]
+        return _RECENT_POSTS.tuples(self.conn, params)
 
     def thread_signatures(
         self, thread_id: int, since: dt.datetime, limit: int
@@ -192,8 +192,8 @@ class ConnHistory:
             "ip": ip_hash or None,
             "now": now,
         }
-        row = self.conn.execute(_ACTIVE_BAN, params).mappings().first()
-        return dict(row) if row else None
+        found = _ACTIVE_BAN.mappings(self.conn, params)
+        return found[0] if found else None
 
 
 class SqlHistory:

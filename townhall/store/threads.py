@@ -4,18 +4,21 @@ transaction; readers key their caches on it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from townhall.store.driver import DriverQuery
 from townhall.store.schema import threads
 
 # Statements on the posting path are built once: SQLAlchemy then skips building and
 # cache-keying them on every call (a measurable share of a post's CPU time).
-_BY_KEY = select(threads).where(
-    threads.c.site_id == bindparam("site_id"), threads.c.key == bindparam("key")
+_BY_KEY = DriverQuery(
+    select(threads).where(
+        threads.c.site_id == bindparam("site_id"), threads.c.key == bindparam("key")
+    )
 )
 _BY_ID = select(threads).where(threads.c.id == bindparam("thread_id"))
 _BUMP = (
@@ -27,11 +30,12 @@ _BUMP = (
     )
 )
 _BUMP_LAST = _BUMP.values(last_comment_at=bindparam("last"))
-_BUMP_LAST_RETURNING = _BUMP_LAST.returning(*threads.c)
+_BUMP_LAST_RETURNING = DriverQuery(_BUMP_LAST.returning(*threads.c))
 
 
-def thread_by_key(conn: Connection, site_id: int, key: str) -> RowMapping | None:
-    return conn.execute(_BY_KEY, {"site_id": site_id, "key": key}).mappings().first()
+def thread_by_key(conn: Connection, site_id: int, key: str) -> Mapping[str, Any] | None:
+    found = _BY_KEY.mappings(conn, {"site_id": site_id, "key": key})
+    return found[0] if found else None
 
 
 def thread_by_id(conn: Connection, thread_id: int) -> RowMapping | None:
@@ -40,7 +44,7 @@ def thread_by_id(conn: Connection, thread_id: int) -> RowMapping | None:
 
 def get_or_create_thread(
     conn: Connection, *, site_id: int, key: str, title: str, url: str, now: dt.datetime
-) -> RowMapping:
+) -> Mapping[str, Any]:
     found = thread_by_key(conn, site_id, key)
     if found is not None:
         return found
@@ -81,10 +85,11 @@ def bump(
 
 def bump_returning(
     conn: Connection, thread_id: int, *, count_delta: int, last_comment_at: dt.datetime
-) -> RowMapping:
+) -> Mapping[str, Any]:
     """``bump``, answering with the thread as it is now (one statement, not two)."""
     params = {"thread_id": thread_id, "delta": count_delta, "last": last_comment_at}
-    return conn.execute(_BUMP_LAST_RETURNING, params).mappings().one()
+    [thread] = _BUMP_LAST_RETURNING.mappings(conn, params)
+    return thread
 
 
 def update_thread(conn: Connection, thread_id: int, **values: Any) -> None:
