@@ -153,9 +153,10 @@ def _fold(text: str) -> Folded:
     return Folded(text=text, folded=fold_text(text))
 
 
-# Remembered: the checks of one submission share the result. Weighed by the text's length
-# (the folded copy, its tokens and, once asked for, a character offset table).
-fold = WeightedMemo(_fold, lambda text, _folded: 48 * len(text) + 400, 8 << 20)
+# Remembered: the checks of one submission share the result, and an author's recent comments
+# are folded once. Weighed by the text's length (the folded copy, its tokens and, once asked
+# for, a character offset table). 2 MB: the flood check no longer folds a thread's comments.
+fold = WeightedMemo(_fold, lambda text, _folded: 48 * len(text) + 400, 2 << 20)
 
 
 # Single letters with short gaps between them ("i d i o t", "i.d.i.o.t", "i - d - i - o - t"),

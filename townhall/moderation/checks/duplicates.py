@@ -44,11 +44,13 @@ def _shingle_set(stream: str) -> frozenset[str]:
     return frozenset([stream[i : i + SHINGLE] for i in range(len(stream) - SHINGLE + 1)])
 
 
-# Recent comments are compared with every new one in their thread or by their author, so their
-# folded forms and 4-gram sets are remembered; bounded by bytes (about: a 4-gram costs ~70 in
-# a set), not entries, so long comments cannot fill the memory (issue 7: RSS under load).
-_key = WeightedMemo(_fold_key, lambda text, key: 2 * (len(text) + len(key[0])) + 120, 4 << 20)
-_shingles = WeightedMemo(_shingle_set, lambda stream, grams: 70 * len(grams) + 250, 16 << 20)
+# An author's recent comments are compared with each new one of theirs, so their folded forms
+# and 4-gram sets are remembered; bounded by bytes (about: a 4-gram costs ~70 in a set), not
+# entries, so long comments cannot fill the memory (issue 7: RSS under load). The flood check
+# compares only the few comments whose signature shares a band (moderation/minhash.py), so the
+# thread's other comments need no place here: 1 and 4 MB, where 4 and 16 were sized for them.
+_key = WeightedMemo(_fold_key, lambda text, key: 2 * (len(text) + len(key[0])) + 120, 1 << 20)
+_shingles = WeightedMemo(_shingle_set, lambda stream, grams: 70 * len(grams) + 250, 4 << 20)
 
 
 def signature(text: str) -> bytes:
