@@ -2,9 +2,11 @@
 
 Every ``TOWNHALL_MEMPROBE_INTERVAL`` seconds (60) it appends one JSON line to DIR/probe.jsonl
 (resident memory; what the Python heap holds as tracemalloc counts it; glibc's malloc figures:
-in use, free inside the heap, mmapped; threads; objects the GC tracks; how full the bounded
-caches are) and, with ``TOWNHALL_MEMPROBE_FRAMES`` > 0 (default 10), dumps a tracemalloc
-snapshot to DIR/snap-NNN.pickle. ``python -m security.memprobe --compare DIR A B`` prints the
+in use, free inside the heap, mmapped; SQLite's memory and, on SQLite, the database's size;
+threads; objects the GC tracks, with the most numerous types; how full the bounded caches are,
+the app's LRU caches by entries among them) and, with
+``TOWNHALL_MEMPROBE_FRAMES`` > 0 (default 10), dumps a tracemalloc snapshot to
+DIR/snap-NNN.pickle. ``python -m security.memprobe --compare DIR A B`` prints the
 allocation sites that grew most between snapshots A and B.
 
 RSS growing while traced memory stays flat points at the allocator (free memory the heap
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import json
 import os
@@ -22,6 +25,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +89,27 @@ def sqlite_mib() -> dict[str, float]:
     }
 
 
+def database_mib() -> dict[str, float]:
+    """The size of the SQLite database and its WAL, MiB (a growing file grows the page
+    caches' working set: each connection's cache holds up to ``cache_size`` pages)."""
+    url = os.environ.get("TOWNHALL_DATABASE_URL", "")
+    if not url.startswith("sqlite:///"):
+        return {}
+    path = Path(url.removeprefix("sqlite:///"))
+    sizes = [p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists()]
+    return {"db": round(sum(sizes[:1]) / 2**20, 2), "wal": round(sum(sizes[1:]) / 2**20, 2)}
+
+
+def gc_types(tracked: list[Any], top: int = 30) -> dict[str, int]:
+    """The types with the most objects the GC tracks, and how many of each: what grows when
+    ``gc_objects`` grows."""
+    counts = Counter(type(obj) for obj in tracked)
+    return {
+        (t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"): n
+        for t, n in counts.most_common(top)
+    }
+
+
 def rss_mib() -> dict[str, float]:
     """VmRSS and its parts (anonymous memory, mapped files), MiB."""
     names = {"VmRSS:": "rss", "RssAnon:": "anon", "RssFile:": "file"}
@@ -109,6 +134,15 @@ def cache_fill() -> dict[str, Any]:
     for obj in gc.get_objects():
         if isinstance(obj, PageCache):
             fill["pages"] = [len(obj), round(obj.bytes / 2**20, 2), obj.entries, obj.misses]
+        elif isinstance(obj, functools._lru_cache_wrapper) and getattr(
+            obj, "__module__", ""
+        ).startswith("townhall."):
+            # the app's LRU caches, bounded by count (the toxicity model's word caches):
+            # entries held and the bound
+            info = obj.cache_info()
+            if info.maxsize:
+                name = f"{obj.__module__.rsplit('.', 1)[-1]}.{obj.__qualname__.lstrip('_')}"
+                fill[name] = [info.currsize, info.maxsize]
     return fill
 
 
@@ -119,14 +153,18 @@ def probe(directory: Path, interval: float, frames: int) -> None:
         while True:
             time.sleep(interval)
             n += 1
+            tracked = gc.get_objects()
             row: dict[str, Any] = {
                 "t": round(time.monotonic() - start),
                 **rss_mib(),
                 "threads": threading.active_count(),
-                "gc_objects": len(gc.get_objects()),
+                "gc_objects": len(tracked),
                 **{k: round(v, 2) for k, v in mallinfo().items()},
                 **sqlite_mib(),
+                **database_mib(),
+                "gc_types": gc_types(tracked),
             }
+            del tracked
             if frames:
                 traced, _peak = tracemalloc.get_traced_memory()
                 row["traced"] = round(traced / 2**20, 2)
