@@ -6,6 +6,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.requests import Request
@@ -90,31 +91,36 @@ async def test_a_flooding_address_gets_429_and_others_do_not(
     services.db.dispose()
 
 
-async def test_limits_are_per_address_behind_a_trusted_proxy(
-    tmp_path: Path, frozen_window: None
-) -> None:
+async def _read_statuses(
+    data_dir: Path, headers: list[dict[str, str]], **settings_overrides: Any
+) -> list[int]:
+    """The status of one reader-API read per entry of ``headers``, in order, against a new
+    site with a limit of 60 reads a minute (10 per window)."""
+    data_dir.mkdir(exist_ok=True)
     settings = make_test_settings(
-        tmp_path, f"sqlite:///{tmp_path}/t.db", rate_limit_reads=60, trust_forwarded_for=True
+        data_dir, f"sqlite:///{data_dir}/t.db", rate_limit_reads=60, **settings_overrides
     )
     services = Services.from_settings(settings)
     services.db.migrate()
     create_site(services.db, key="news", name="News", origins=["https://news.example"])
     params = {"site": "news", "thread": "/x"}
     async with app_client(settings, services) as client:
-        flood = [
-            (
-                await client.get(
-                    "/api/v1/comments", params=params, headers={"X-Forwarded-For": "198.51.100.1"}
-                )
-            ).status_code
-            for _ in range(15)
+        codes = [
+            (await client.get("/api/v1/comments", params=params, headers=h)).status_code
+            for h in headers
         ]
-        assert 429 in flood
-        other = await client.get(
-            "/api/v1/comments", params=params, headers={"X-Forwarded-For": "198.51.100.2"}
-        )
-        assert other.status_code == 200
     services.db.dispose()
+    return codes
+
+
+async def test_limits_are_per_address_behind_a_trusted_proxy(
+    tmp_path: Path, frozen_window: None
+) -> None:
+    flood = [{"X-Forwarded-For": "198.51.100.1"}] * 15
+    other = [{"X-Forwarded-For": "198.51.100.2"}]
+    codes = await _read_statuses(tmp_path, flood + other, trust_forwarded_for=True)
+    assert 429 in codes[:15]
+    assert codes[15] == 200
 
 
 async def test_a_client_cannot_pick_its_address_past_the_proxy(
@@ -122,26 +128,8 @@ async def test_a_client_cannot_pick_its_address_past_the_proxy(
 ) -> None:
     """Behind a proxy that appends the address it saw, whatever the client put before it in
     X-Forwarded-For is not its address: a new made-up one per request gets no new allowance."""
-    settings = make_test_settings(
-        tmp_path, f"sqlite:///{tmp_path}/t.db", rate_limit_reads=60, trust_forwarded_for=True
-    )
-    services = Services.from_settings(settings)
-    services.db.migrate()
-    create_site(services.db, key="news", name="News", origins=["https://news.example"])
-    params = {"site": "news", "thread": "/x"}
-    async with app_client(settings, services) as client:
-        flood = [
-            (
-                await client.get(
-                    "/api/v1/comments",
-                    params=params,
-                    headers={"X-Forwarded-For": f"10.0.0.{i}, 198.51.100.7"},
-                )
-            ).status_code
-            for i in range(15)
-        ]
-        assert 429 in flood
-    services.db.dispose()
+    made_up = [{"X-Forwarded-For": f"10.0.0.{i}, 198.51.100.7"} for i in range(15)]
+    assert 429 in await _read_statuses(tmp_path, made_up, trust_forwarded_for=True)
 
 
 def test_the_address_moderation_sees_is_the_one_the_proxy_appended() -> None:
@@ -165,23 +153,9 @@ async def test_installations_sharing_a_redis_keep_their_own_counts(
     secret = uuid.uuid4().hex
 
     async def reads(name: str, secret_key: str, n: int) -> list[int]:
-        settings = make_test_settings(
-            tmp_path / name,
-            f"sqlite:///{tmp_path}/{name}.db",
-            rate_limit_reads=60,
-            redis_url=REDIS_URL,
-            secret_key=secret_key,
+        return await _read_statuses(
+            tmp_path / name, [{}] * n, redis_url=REDIS_URL, secret_key=secret_key
         )
-        services = Services.from_settings(settings)
-        services.db.migrate()
-        create_site(services.db, key="news", name="News", origins=["https://news.example"])
-        params = {"site": "news", "thread": "/x"}
-        async with app_client(settings, services) as client:
-            codes = [
-                (await client.get("/api/v1/comments", params=params)).status_code for _ in range(n)
-            ]
-        services.db.dispose()
-        return codes
 
     assert await reads("node1", secret, 6) == [200] * 6
     assert await reads("node2", secret, 6) == [200] * 4 + [429] * 2  # 10 per window in all
