@@ -76,6 +76,12 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def text_columns(text: str) -> dict[str, Any]:
+    """What a comment stores for its text, written together whenever the text is: the
+    Markdown source, its rendered HTML and its flood-check signature."""
+    return {"text": text, "html": render_markdown(text), "signature": signature(text)}
+
+
 def clean_text(text: Any, max_chars: int, field: str = "text") -> str:
     if not isinstance(text, str):
         raise InvalidInput(f"{field} must be a string", field=field)
@@ -163,7 +169,8 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
             field="author.email",
         )
     now = _now()
-    html = render_markdown(text)
+    columns = text_columns(text)  # before the write lock is taken
+    html = columns["html"]
     edit_token = new_token()
     parent_id = parse_id(new.parent_id, "parent_id") if new.parent_id is not None else None
     # One transaction from the first read to the last write: the checks count the author's
@@ -211,8 +218,7 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
             "author_website": website,
             "reader_id": reader.reader_id,
             "ip_hash": reader.ip_hash,
-            "text": text,
-            "html": html,
+            **columns,
             "created_at": now,
             "edited_at": None,
             "likes": 0,
@@ -222,7 +228,6 @@ def submit_comment(services: Services, new: NewComment, reader: Reader) -> Poste
             "moderation": decision.as_json(),
             "edit_token_hash": token_hash(edit_token),
             "notify_replies": new.notify_replies,
-            "signature": signature(text),
         }
         comment_id = comment_store.insert_comment(conn, **values)
         visible = status is CommentStatus.PUBLISHED
@@ -392,9 +397,7 @@ def edit_comment(
         comment_store.update_comment(
             conn,
             row["id"],
-            text=clean,
-            html=render_markdown(clean),
-            signature=signature(clean),
+            **text_columns(clean),
             edited_at=now,
             status=status,
             shadow=shadow,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from townhall.domain.comments import clean_text
+from townhall.domain.comments import clean_text, text_columns
 from townhall.domain.errors import Conflict, InvalidInput, NotFound
 from townhall.domain.moderation.common import (
     MAX_REASON,
@@ -16,9 +16,7 @@ from townhall.domain.moderation.common import (
     utc_now,
 )
 from townhall.domain.moderation.views import ActionResult
-from townhall.domain.rendering import render_markdown
 from townhall.domain.services import Services
-from townhall.moderation.checks.duplicates import signature
 from townhall.store import comments as comment_store
 from townhall.store import moderation as store
 from townhall.store import threads as thread_store
@@ -44,14 +42,7 @@ def edit_comment(
             raise Conflict(f"cannot edit comment {cid}: its author deleted it")
         if clean == row["text"]:
             raise InvalidInput("the text is unchanged", field="text")
-        comment_store.update_comment(
-            conn,
-            cid,
-            text=clean,
-            html=render_markdown(clean),
-            signature=signature(clean),
-            edited_at=now,
-        )
+        comment_store.update_comment(conn, cid, **text_columns(clean), edited_at=now)
         thread_store.bump(conn, row["thread_id"])
         comment_store.log_action(
             conn,
