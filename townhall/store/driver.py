@@ -66,6 +66,7 @@ class DriverQuery:
 
     def __init__(self, stmt: Statement) -> None:
         self.stmt = stmt
+        self.names = [str(column.key) for column in stmt.exported_columns]
         self._compiled: dict[str, _Compiled] = {}
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -112,11 +113,7 @@ class DriverQuery:
 
     def mappings(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The converted rows as dictionaries by column name."""
-        rows = self.tuples(conn, params)
-        if not rows:
-            return []
-        names = [str(column.key) for column in self.stmt.exported_columns]
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return [dict(zip(self.names, row, strict=True)) for row in self.tuples(conn, params)]
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         rows = self.rows(conn, params)
