@@ -155,3 +155,23 @@ async def test_the_app_trims_while_it_serves(
     settled = len(calls)
     await asyncio.sleep(0.05)
     assert len(calls) == settled  # the chore ends with the app
+
+
+def test_numbers_stay_out_of_the_toxicity_word_cache() -> None:
+    """Every number reads as "digit" to the model, and a comment stream writes new numbers all
+    the time (years, amounts, the soak's one per post): they are answered without the word
+    cache, so it holds the words that repeat and /metrics shows it settle (the soak's trend)."""
+    from townhall.moderation.toxicity import normalize
+    from townhall.web.metrics import word_cache_entries
+
+    normalize._normalize_word.cache_clear()
+    text = "Paid 1234567 in 2024, up 15 from 0.123456789: no, 12a or ²"
+    words = [t.text for t in normalize.tokenize(text)]
+    assert words == [
+        *("paid", "digit", "in", "digit", "up", "digit", "from", "digit", "digit"),
+        *("no", "12a", "or", "digit"),
+    ]
+    # paid, in, up, from, no, 12a, or, and "²" (a digit, but not an ASCII one: folded first)
+    assert word_cache_entries() == 8
+    normalize.tokenize("in 1999 and 31337 and 42, up from 7")
+    assert word_cache_entries() == 9  # "and"; the cache is keyed by the word as written

@@ -145,7 +145,7 @@ def moderation_memos() -> dict[str, Any]:
 def word_cache_entries() -> int | None:
     """Words in the toxicity model's normalised-word cache (an LRU), if it is loaded."""
     module = sys.modules.get("townhall.moderation.toxicity.normalize")
-    info = getattr(getattr(module, "normalize_word", None), "cache_info", None)
+    info = getattr(getattr(module, "_normalize_word", None), "cache_info", None)
     return int(info().currsize) if info is not None else None
 
 
