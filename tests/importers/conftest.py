@@ -86,7 +86,10 @@ def check_invariants(db: Database) -> None:
     """What must hold after any import, whatever the file looked like."""
     rows = comment_rows(db)
     by_id = {r["id"]: r for r in rows}
+    replied = {r["parent_id"] for r in rows}
     for r in rows:
+        # what keeps a deleted comment with replies in its thread's listing (a tombstone)
+        assert r["has_replies"] == (r["id"] in replied), r
         if r["parent_id"] is None:
             assert r["depth"] == 0 and r["root_id"] is None, r
         else:

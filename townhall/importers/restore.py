@@ -22,6 +22,7 @@ from townhall.importers.files import input_size, open_input
 from townhall.importers.native import FORMAT, TABLES, VERSION, RowError, decode_row
 from townhall.importers.records import Problem, ReadContext, SkipReason, UnreadableFile
 from townhall.importers.report import ImportReport
+from townhall.store.comments import mark_parents
 from townhall.store.database import Database
 from townhall.store.schema import comments, sites, threads
 from townhall.types import CommentStatus
@@ -152,6 +153,9 @@ class _Restorer:
 
     def finish(self) -> None:
         self.flush()
+        if self.counts["comment"]:
+            with self.transaction() as conn:
+                mark_parents(conn)  # derived, so not in the file
         if self.dry_run or self.db.is_sqlite:
             return
         with self.db.write() as conn:

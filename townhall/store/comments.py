@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    bindparam,
+    false,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from townhall.store.driver import DriverQuery
-from townhall.store.schema import comments, flags, moderation_log, votes
+from townhall.store.schema import LISTED, comments, flags, moderation_log, votes
 from townhall.types import CommentStatus
 
 # What a thread listing needs; the Markdown source, email and hashes stay in the database.
@@ -45,33 +56,49 @@ _INSERT_NEW = DriverQuery(
 
 def insert_comment(conn: Connection, **values: Any) -> int:
     if values.keys() == _NEW_KEYS:
-        return int(_INSERT_NEW.scalar(conn, {f"new_{k}": v for k, v in values.items()}))
-    result = conn.execute(_INSERT, values)
-    assert result.inserted_primary_key is not None
-    return int(result.inserted_primary_key[0])
+        comment_id = int(_INSERT_NEW.scalar(conn, {f"new_{k}": v for k, v in values.items()}))
+    else:
+        result = conn.execute(_INSERT, values)
+        assert result.inserted_primary_key is not None
+        comment_id = int(result.inserted_primary_key[0])
+    if values.get("parent_id") is not None:
+        _MARK_PARENT.execute(conn, {"parent_id": values["parent_id"]})
+    return comment_id
+
+
+def mark_parents(conn: Connection, thread_ids: Collection[int] | None = None) -> None:
+    """Set ``has_replies`` on every comment some comment replies to, in these threads (or in
+    all): after comments were written in bulk (imports, a restore)."""
+    replied = select(comments.c.parent_id).where(comments.c.parent_id.is_not(None))
+    marked = update(comments).where(
+        comments.c.has_replies == false(), comments.c.id.in_(replied.scalar_subquery())
+    )
+    if thread_ids is None:
+        conn.execute(marked.values(has_replies=true()))
+        return
+    ids = sorted(thread_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        conn.execute(marked.where(comments.c.thread_id.in_(chunk)).values(has_replies=true()))
 
 
 def comment_by_id(conn: Connection, comment_id: int) -> RowMapping | None:
     return conn.execute(_BY_ID, {"comment_id": comment_id}).mappings().first()
 
 
-# Never shown to anyone, unless as the tombstone of a comment that has replies.
-_GONE = (CommentStatus.DELETED, CommentStatus.REMOVED, CommentStatus.REJECTED)
-
-
-_CHILD = comments.alias("child")
 # Built once (building it cost more than running it on a 50-comment thread): everything but
-# deleted, removed and rejected comments without replies, which no reader can ever see.
+# deleted, removed and rejected comments without replies, which no reader can ever see. The
+# condition is the partial index's own text (schema.LISTED), so the read goes through that
+# index and never visits the rows it leaves out.
 _LISTING = (
     select(*LISTING_COLUMNS)
-    .where(
-        comments.c.thread_id == bindparam("thread_id"),
-        or_(
-            comments.c.status.not_in(_GONE),
-            exists().where(_CHILD.c.parent_id == comments.c.id),
-        ),
-    )
+    .where(comments.c.thread_id == bindparam("thread_id"), text(f"({LISTED})"))
     .order_by(comments.c.created_at, comments.c.id)
+)
+_MARK_PARENT = DriverQuery(
+    update(comments)
+    .where(comments.c.id == bindparam("parent_id"), comments.c.has_replies == false())
+    .values(has_replies=true())
 )
 
 

@@ -73,6 +73,18 @@ class DriverQuery:
         if not conn.in_transaction():
             # Outside a transaction SQLAlchemy would begin one on first use; let it.
             return [tuple(row) for row in conn.execute(self.stmt, params).fetchall()]
+        return self._run(conn, params, fetch=True)
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        """Run a write that returns no rows."""
+        if not conn.in_transaction():
+            conn.execute(self.stmt, params)
+            return
+        self._run(conn, params, fetch=False)
+
+    def _run(
+        self, conn: Connection, params: Mapping[str, Any], *, fetch: bool
+    ) -> list[tuple[Any, ...]]:
         dialect = conn.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
@@ -80,7 +92,7 @@ class DriverQuery:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, compiled.parameters(params))
-            return [tuple(row) for row in cursor.fetchall()]
+            return [tuple(row) for row in cursor.fetchall()] if fetch else []
         except dialect.loaded_dbapi.Error as exc:
             # the exception SQLAlchemy would raise (IntegrityError, OperationalError, ...),
             # without the parameters (they hold emails and comment text)

@@ -85,6 +85,13 @@ def _present(column: str) -> dict[str, Any]:
     return {"sqlite_where": where, "postgresql_where": where}
 
 
+# Never shown to anyone, unless as the tombstone of a comment that has replies.
+GONE_STATUSES = (CommentStatus.DELETED, CommentStatus.REMOVED, CommentStatus.REJECTED)
+# The comments a thread's listing holds: the listing query (store/comments.py) and the index
+# that serves it share this text, as SQLite uses a partial index only for a query that repeats
+# its condition.
+LISTED = "status NOT IN (" + ", ".join(f"'{s.value}'" for s in GONE_STATUSES) + ") OR has_replies"
+
 comments = Table(
     "comments",
     metadata,
@@ -119,9 +126,23 @@ comments = Table(
     # only with those sharing a band (moderation/minhash.py). NULL: imported, or older.
     # Derived: not exported (importers/native.py).
     Column("signature", LargeBinary, nullable=True, info={"derived": True}),
+    # Some comment (in any state) replies to this one: a deleted, removed or rejected comment
+    # then stays in its thread's listing as a tombstone. Set by store/comments.py whenever a
+    # reply is written (one at a time or in bulk); never cleared, as comments are never erased.
+    # Derived: not exported, recomputed on restore.
+    Column("has_replies", Boolean, nullable=False, server_default=false(), info={"derived": True}),
     # With the signature: the flood check reads a thread's latest signatures from the index
     # alone, not 200 table rows (moderation/checks/duplicates.py).
     Index("ix_comments_thread_created", "thread_id", "created_at", "signature"),
+    # A thread's listing reads what a reader could see and nothing else, however many deleted
+    # or rejected comments the thread has piled up (a spam wave, a long-lived thread).
+    Index(
+        "ix_comments_thread_listed",
+        "thread_id",
+        "created_at",
+        sqlite_where=text(LISTED),
+        postgresql_where=text(LISTED),
+    ),
     Index("ix_comments_created", "created_at"),  # the Recent queue across all sites
     Index("ix_comments_root", "root_id", **_present("root_id")),
     Index("ix_comments_reader", "reader_id", "thread_id"),
