@@ -360,3 +360,30 @@ def test_snapshot_cache_is_bounded_by_bytes() -> None:
     assert cache.get(4, 2) is None and cache.bytes == 600
     cache.put(9, 1, snapshot(5000))  # larger than the budget: kept alone (it is being read)
     assert len(cache) == 1 and cache.get(9, 1) is not None
+
+
+def _fast_reads(app: Starlette) -> FastReads:
+    layer: Any = app.middleware_stack
+    while not isinstance(layer, FastReads):
+        layer = layer.app
+    return layer
+
+
+async def test_next_page_cursors_are_not_remembered(app: Starlette) -> None:
+    """The parsed-query memo keeps the first pages readers share, not the cursors of next
+    pages, which change with the thread (under the soak they filled it, a memory trend)."""
+    for n in range(4):
+        await post(app, f"comment {n}")
+    first = {**THREAD, "limit": "1"}
+    passes = []
+    for _ in range(2):  # twice: the second time every page is a cache hit
+        ids, query = [], first
+        while query:
+            status, _, body = await call(app, "GET", "/api/v1/comments", query)
+            assert status == 200
+            answer = json.loads(body)
+            ids += [c["id"] for c in answer["comments"]]
+            query = {**first, "cursor": answer["next_cursor"]} if answer["next_cursor"] else {}
+        passes.append(ids)
+    assert len(passes[0]) == 4 and passes[1] == passes[0]
+    assert list(_fast_reads(app)._queries) == [urlencode(first).encode()]

@@ -303,7 +303,10 @@ class FastReads:
     count, for the 429), the page's CORS headers, and the metrics. Anything else, a miss or a
     bad query, goes down the stack unchanged."""
 
-    QUERY_MEMO = 4096  # parsed query strings remembered (readers ask for the same pages)
+    # Parsed query strings remembered: readers ask for the same first pages. A next page's
+    # cursor changes with its thread, so those are parsed each time, or the memo would fill
+    # with cursors asked for once (70-80 new ones a minute under the soak).
+    QUERY_MEMO = 4096
 
     def __init__(
         self, app: ASGIApp, *, state: WebState, limiter: RateLimiter, metrics: Metrics
@@ -326,6 +329,8 @@ class FastReads:
             )
         except InvalidInput:
             q = None  # the slow path says what is wrong
+        if b"cursor=" in raw:
+            return q
         if len(self._queries) >= self.QUERY_MEMO:
             self._queries.clear()
         self._queries[raw] = q
