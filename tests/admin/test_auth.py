@@ -3,6 +3,7 @@ sign-in form, lockout, password change and sign-out everywhere, safe redirects."
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import httpx
@@ -90,6 +91,33 @@ async def test_cookie_is_secure_behind_https(
             )
             assert r.status_code == 303
             assert "Secure" in r.headers["set-cookie"]
+
+
+@pytest.mark.parametrize(
+    ("trusted", "proto", "secure"),
+    [
+        (True, "https", True),  # a TLS proxy in front says so
+        (True, "https, http", False),  # the client wrote "https"; the proxy appended "http"
+        (True, "http, https", True),
+        (False, "https", False),  # nobody vouches for the header
+    ],
+)
+async def test_cookie_is_secure_behind_a_tls_proxy(
+    settings: Settings,
+    services: Services,
+    trusted: bool,
+    proto: str,
+    secure: bool,
+) -> None:
+    """Behind a trusted proxy the scheme is the proxy's own X-Forwarded-Proto entry, the last,
+    as the address is the last X-Forwarded-For entry: what comes before it, the client wrote."""
+    settings = dataclasses.replace(settings, trust_forwarded_for=trusted)
+    services = Services(settings=settings, db=services.db, hasher=services.hasher)
+    async with app_client(settings, services) as client:
+        # the sign-in form starts a session (for its CSRF token): its cookie says
+        r = await client.get("/admin/login", headers={"X-Forwarded-Proto": proto})
+        assert r.status_code == 200
+        assert ("Secure" in r.headers["set-cookie"]) is secure
 
 
 async def test_sign_in_form_needs_its_csrf_token(

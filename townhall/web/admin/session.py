@@ -102,8 +102,10 @@ def is_https(conn: HTTPConnection) -> bool:
     settings = web_state(conn).services.settings
     if conn.url.scheme == "https" or settings.public_url.startswith("https://"):
         return True
+    # The proxy's own entry is the last (as for the address, web/state.py forwarded_client):
+    # what comes before it, the client wrote.
     proto = conn.headers.get("x-forwarded-proto", "")
-    return settings.trust_forwarded_for and proto.split(",")[0].strip().lower() == "https"
+    return settings.trust_forwarded_for and proto.split(",")[-1].strip().lower() == "https"
 
 
 def write(conn: HTTPConnection, response: Response, session: Session) -> None:
