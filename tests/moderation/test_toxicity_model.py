@@ -20,7 +20,7 @@ from townhall.moderation.toxicity import (
     ToxicityModel,
     default_model,
 )
-from townhall.moderation.toxicity.datasets import EVAL_DIRS_ENV
+from townhall.moderation.toxicity.datasets import EVAL_DIRS_ENV, read_csv
 from townhall.moderation.toxicity.datasets import test_splits as held_out_splits
 from townhall.moderation.toxicity.features import extract
 from townhall.moderation.toxicity.model import DEFAULT_PATH
@@ -81,6 +81,53 @@ STRONG_CIVIL = [
 # be absurd: "A" 0.93, "Child" 0.70), while a short insult is still held. None is in the data.
 SHORT_HARMLESS = ["A", "Child", "Thanks", "Agreed.", "Good point"]
 SHORT_INSULTS = ["idiot", "you moron"]
+
+# Short civil texts made of the words the fifth policy round's put-downs are built from ("bless",
+# "take your time", "nobody told", "read", "homework", "school", "smart", "sure"...): greetings,
+# logistics, sympathy, civil disagreement. They probe that class of false positive and are never
+# put into the training or test data (docs/model-card.md, sixth round).
+PUTDOWN_WORD_PROBES = [
+    "Bless you!",
+    "Take your time.",
+    "Nobody told us the road was closing.",
+    "You clearly didn't read the report.",
+    "You are wrong.",
+    "Do your homework before you vote.",
+    "Reading is my favourite hobby.",
+    "Honey, I'm home.",
+    "Are you sure?",
+    "My son went back to school.",
+    "You must be so proud of her.",
+    "Thanks for taking the time to explain.",
+    "Nobody was at the bus stop this morning.",
+    "I'm not sure I understand the new parking rules.",
+    "Smart move by the library to open on Sundays.",
+    "That's a clever idea for the park.",
+    "Did you read the second page of the report?",
+    "The school board meets on Wednesday.",
+    "Bless the volunteers who cleared the snow.",
+    "Sure, I can give you a lift.",
+    "I understand your point, but I disagree.",
+    "Education funding is up two percent this year.",
+    "Simple question: when does the pool open?",
+    "Who told you the market was cancelled?",
+    "Homework club starts at four.",
+    "Time for a new roof on the town hall.",
+    "You might want to read the fine print.",
+    "I'm sorry, I didn't understand your question.",
+    "Good luck at your new school!",
+    "You're right, I misread the chart.",
+    "Nobody I know got the letter.",
+    "Your kids are so smart.",
+    "Read it twice, still love it.",
+    "It's simple, really: turn left at the church.",
+    "I'm sure you'll do well.",
+    "Take your kids to the fair, it's free.",
+    "Have you got time for a coffee?",
+    "Please read the notice before parking.",
+    "The teacher told us the trip was postponed.",
+    "Clever dog, he opens the gate himself.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +199,28 @@ def test_short_harmless_texts_are_not_nudged(model: ToxicityModel, text: str) ->
 @pytest.mark.parametrize("text", SHORT_INSULTS)
 def test_short_insults_are_still_held(model: ToxicityModel, text: str) -> None:
     assert model.score(text) >= DEFAULT_HOLD_THRESHOLD
+
+
+def test_civil_texts_with_the_putdowns_words_are_rarely_nudged(model: ToxicityModel) -> None:
+    """Model ``81d407ea9bcd`` nudged 12 of these 40 at its threshold (0.38) and held two ("Do
+    your homework before you vote." 0.95, "You must be so proud of her." 0.96); the sixth policy
+    round's hard negatives bring that to 6 nudged (at 0.37), none held."""
+    scores = {text: model.score(text) for text in PUTDOWN_WORD_PROBES}
+    nudged = sorted(t for t, s in scores.items() if s >= DEFAULT_NUDGE_THRESHOLD)
+    held = sorted(t for t, s in scores.items() if s >= DEFAULT_HOLD_THRESHOLD)
+    assert not held
+    assert len(nudged) <= 6, nudged
+    for text in ("Take your time.", "Nobody told us the road was closing.", "You are wrong."):
+        assert scores[text] < DEFAULT_NUDGE_THRESHOLD, (text, scores[text])
+
+
+def test_the_probes_are_not_in_the_policy_data() -> None:
+    written = {
+        text.strip().lower()
+        for name in ("train/townhall_policy.csv", "test/townhall_policy_test.csv")
+        for text in read_csv(DATA / name).texts
+    }
+    assert not [t for t in PUTDOWN_WORD_PROBES if t.lower() in written]
 
 
 def test_the_fast_score_reads_the_same_features_as_training(model: ToxicityModel) -> None:
