@@ -22,7 +22,7 @@ from townhall.importers.files import input_size, open_input
 from townhall.importers.native import FORMAT, TABLES, VERSION, RowError, decode_row
 from townhall.importers.records import Problem, ReadContext, SkipReason, UnreadableFile
 from townhall.importers.report import ImportReport
-from townhall.store.comments import mark_parents
+from townhall.store.comments import mark_replied
 from townhall.store.database import Database
 from townhall.store.schema import comments, sites, threads
 from townhall.types import CommentStatus
@@ -102,6 +102,8 @@ class _Restorer:
             rows = self._check_references(conn, kind, self.batch)
             if rows:
                 conn.execute(insert(table), rows)
+                if kind == "comment":  # derived, so not in the file
+                    mark_replied(conn, [r["parent_id"] for r in rows if r["parent_id"] is not None])
         self.counts[kind] += len(rows)
         if kind == "comment":
             for row in rows:
@@ -153,9 +155,6 @@ class _Restorer:
 
     def finish(self) -> None:
         self.flush()
-        if self.counts["comment"]:
-            with self.transaction() as conn:
-                mark_parents(conn)  # derived, so not in the file
         if self.dry_run or self.db.is_sqlite:
             return
         with self.db.write() as conn:

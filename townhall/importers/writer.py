@@ -25,7 +25,7 @@ from townhall.importers.planner import PlannedComment, PlannedThread
 from townhall.importers.records import Problem, SkipReason
 from townhall.importers.report import ImportReport
 from townhall.store import threads as thread_store
-from townhall.store.comments import log_action, mark_parents
+from townhall.store.comments import log_action, mark_replied
 from townhall.store.database import Database
 from townhall.store.schema import comments, threads, votes
 from townhall.types import CommentStatus
@@ -104,7 +104,6 @@ class Writer:
             self._resolve_threads(conn, list(dict.fromkeys(fresh)))
             touched = self._insert(conn, self._placements(self._pending))
             if touched and not self.dry_run:
-                mark_parents(conn, touched)
                 _recount(conn, touched)
         self.transactions += 1
         self._pending.clear()
@@ -279,6 +278,7 @@ class Writer:
             vote_rows.extend(_votes(cid, comment))
         if not self.dry_run:
             conn.execute(insert(comments), rows)
+            mark_replied(conn, [r["parent_id"] for r in rows if r["parent_id"] is not None])
             if vote_rows:
                 conn.execute(insert(votes), vote_rows)
         return touched

@@ -66,20 +66,16 @@ def insert_comment(conn: Connection, **values: Any) -> int:
     return comment_id
 
 
-def mark_parents(conn: Connection, thread_ids: Collection[int] | None = None) -> None:
-    """Set ``has_replies`` on every comment some comment replies to, in these threads (or in
-    all): after comments were written in bulk (imports, a restore)."""
-    replied = select(comments.c.parent_id).where(comments.c.parent_id.is_not(None))
-    marked = update(comments).where(
-        comments.c.has_replies == false(), comments.c.id.in_(replied.scalar_subquery())
-    )
-    if thread_ids is None:
-        conn.execute(marked.values(has_replies=true()))
-        return
-    ids = sorted(thread_ids)
+def mark_replied(conn: Connection, parent_ids: Collection[int]) -> None:
+    """Set ``has_replies`` on these comments: the parents of comments written in bulk
+    (imports, a restore), as ``insert_comment`` does for one."""
+    ids = sorted(set(parent_ids))
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        conn.execute(marked.where(comments.c.thread_id.in_(chunk)).values(has_replies=true()))
+        conn.execute(
+            update(comments)
+            .where(comments.c.id.in_(ids[start : start + 500]), comments.c.has_replies == false())
+            .values(has_replies=true())
+        )
 
 
 def comment_by_id(conn: Connection, comment_id: int) -> RowMapping | None:
