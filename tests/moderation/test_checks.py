@@ -382,6 +382,11 @@ def test_toxicity_thresholds_map_to_verdicts() -> None:
     assert verdict_for(policy, 0.62)[1] == (
         "Toxicity 0.62: from 0.50 a comment is held for review."
     )
+    assert verdict_for(policy, 0.95)[1] == "Toxicity 0.95: from 0.90 a comment is rejected."
+    assert verdict_for(policy, 0.41)[1] == (
+        "Toxicity 0.41: from 0.30 its author is asked to reconsider."
+    )
+    assert verdict_for(policy, 0.1)[1] == "Toxicity 0.10: below the site's thresholds."
 
 
 def _model_or_skip() -> Any:

@@ -43,12 +43,12 @@ def load_model() -> ToxicityModel | None:
 def verdict_for(policy: Policy, score: float) -> tuple[Verdict, str]:
     """What a score means under a policy, and the reason to show a moderator."""
     for threshold, verdict, what in (
-        (policy.toxicity_reject, Verdict.REJECT, "rejected"),
-        (policy.toxicity_hold, Verdict.HOLD, "held for review"),
-        (policy.toxicity_nudge, Verdict.NUDGE, "the author is asked to reconsider"),
+        (policy.toxicity_reject, Verdict.REJECT, "a comment is rejected"),
+        (policy.toxicity_hold, Verdict.HOLD, "a comment is held for review"),
+        (policy.toxicity_nudge, Verdict.NUDGE, "its author is asked to reconsider"),
     ):
         if threshold is not None and score >= threshold:
-            return verdict, f"Toxicity {score:.2f}: from {threshold:.2f} a comment is {what}."
+            return verdict, f"Toxicity {score:.2f}: from {threshold:.2f} {what}."
     return Verdict.PASS, f"Toxicity {score:.2f}: below the site's thresholds."
 
 
