@@ -26,3 +26,18 @@ def test_the_policys_check_selection_is_respected() -> None:
     policy = parse_policy({"banned_words": ["idiot*"], "checks": ["links"]})
     [row] = score_texts(policy, ["you 1d10t"])
     assert row["decision"] == "pass" and row["reasons"] == []
+
+
+def test_swearing_is_nudged_unless_the_site_lists_the_words() -> None:
+    """docs/moderation.md: the model only nudges swearing at nobody; a site that holds all
+    swearing lists the words (the documented example), matched through obfuscation."""
+    texts = ["What the f**k is the council doing?", "Holy sh!t, what a goal!"]
+    default = score_texts(parse_policy({}), texts)
+    assert [r["decision"] for r in default] == ["nudge", "nudge"]
+    strict = parse_policy({"suspect_words": ["fuck*", "shit*", "bullshit", "crap"]})
+    listed = score_texts(strict, texts)
+    assert [r["decision"] for r in listed] == ["hold", "hold"]
+    assert [r["reasons"][0] for r in listed] == [
+        'Contains a word on the review list: "fuck*".',
+        'Contains a word on the review list: "shit*".',
+    ]

@@ -46,12 +46,29 @@ CIVIL = [
     "My grandfather worked at that mill for forty years.",
 ]
 OBFUSCATED = [
-    "this is complete b.u.l.l.s.h.i.t",
     "what an absolute m0r0n",
     "go f**k yourself",
     "you are an i d i o t",
     "stuuuupid idiooooot",
-    "sh!t article",
+]
+# Swearing that names nobody is milder (severity.py): its author is nudged, and the obfuscated
+# spelling scores as the plain one does. (A site that holds all swearing lists the words.)
+OBFUSCATED_SWEARING = {
+    "this is complete b.u.l.l.s.h.i.t": "this is complete bullshit",
+    "sh!t article": "shit article",
+    "What the f*ck is the council doing?": "What the fuck is the council doing?",
+}
+SWEARING_ONLY = [
+    "What the fuck is the council doing?",
+    "Holy shit, what a goal!",
+    "What a load of crap.",
+    "Damn, the bridge is closed again.",
+]
+SWEARING_AT_SOMEONE = [
+    "You are full of shit.",
+    "This columnist is a fucking idiot.",
+    "Fuck off, you clown.",
+    "The mayor is an asshole.",
 ]
 THIRD_PARTY = [
     "You're a moron if you think that will work.",
@@ -130,6 +147,54 @@ PUTDOWN_WORD_PROBES = [
 ]
 
 
+# Kind words addressed to the reader ("you are a …", "you're a …", "what a … you are"): the frame
+# of most insults in the training data, whose addressed toxic rows count 3x. With model
+# d1b5fb6aad4b 31 of these 40 were nudged ("You are a genius" was held at 0.99); the seventh
+# policy round's compliments bring that to 13, none held. Never put into the data.
+COMPLIMENT_PROBES = [
+    "You're a gem, thanks for shovelling our walk.",
+    "You are a natural at explaining this stuff.",
+    "You really are a treasure to this street.",
+    "What a kind neighbour you are.",
+    "You're a wizard, the printer works again!",
+    "You are so generous with your time.",
+    "You're an angel for feeding our cat.",
+    "You are a credit to the paper, great reporting.",
+    "You're a brilliant writer, keep it up.",
+    "You really are the best columnist here.",
+    "What a thoughtful person you are.",
+    "You're a champ for driving everyone home.",
+    "You are a saint, honestly.",
+    "You are so patient with these questions.",
+    "You're a rock star, thank you!",
+    "You are a great teacher, my kids adore you.",
+    "You're a hoot, I laughed all morning.",
+    "You are so right about the park, thank you.",
+    "You are a lovely person and a fine baker.",
+    "You're a true friend to this town.",
+    "What a talented photographer you are!",
+    "You really are a good egg.",
+    "You are a born storyteller.",
+    "You're an inspiration to the whole club.",
+    "You are the kindest man on our block.",
+    "You're a clever one, that fix worked perfectly.",
+    "You are so brave to share this story.",
+    "You're a real pro, the article was spot on.",
+    "You are an absolute delight, thanks for the recipe.",
+    "You're a top bloke, cheers for the ladder.",
+    "You really are a wonderful writer.",
+    "You are a blessing to this neighbourhood.",
+    "What a star you are, thank you!",
+    "You're a marvel, the garden looks amazing.",
+    "You are so funny, I needed that laugh.",
+    "You're a good woman, thank you for helping Dad.",
+    "You are a hero to every nurse in this city.",
+    "You're a smart cookie, you spotted the typo first.",
+    "You really are a sweetheart for visiting Gran.",
+    "You are one smart reporter, great piece.",
+]
+
+
 @pytest.fixture(scope="module")
 def model() -> ToxicityModel:
     return default_model()
@@ -172,8 +237,25 @@ def test_civil_passes_without_a_nudge(model: ToxicityModel, text: str) -> None:
 
 
 @pytest.mark.parametrize("text", OBFUSCATED)
-def test_obfuscated_profanity_is_caught(model: ToxicityModel, text: str) -> None:
+def test_obfuscated_abuse_is_caught(model: ToxicityModel, text: str) -> None:
     assert model.score(text) >= DEFAULT_HOLD_THRESHOLD
+
+
+@pytest.mark.parametrize(("text", "plain"), OBFUSCATED_SWEARING.items())
+def test_obfuscated_swearing_scores_as_the_plain_word(
+    model: ToxicityModel, text: str, plain: str
+) -> None:
+    assert model.score(text) >= DEFAULT_NUDGE_THRESHOLD
+    assert model.score(text) == pytest.approx(model.score(plain), abs=0.05)
+
+
+def test_swearing_alone_is_nudged_and_attacks_are_held(model: ToxicityModel) -> None:
+    """The policy's severity (severity.py): swearing at nobody sits between the thresholds,
+    swearing at someone reaches the hold threshold (every score used to be 0.97 or more)."""
+    mild = {text: model.score(text) for text in SWEARING_ONLY}
+    attacks = {text: model.score(text) for text in SWEARING_AT_SOMEONE}
+    assert all(DEFAULT_NUDGE_THRESHOLD <= s < DEFAULT_HOLD_THRESHOLD for s in mild.values()), mild
+    assert all(s >= DEFAULT_HOLD_THRESHOLD for s in attacks.values()), attacks
 
 
 @pytest.mark.parametrize("text", THIRD_PARTY)
@@ -214,19 +296,36 @@ def test_civil_texts_with_the_putdowns_words_are_rarely_nudged(model: ToxicityMo
         assert scores[text] < DEFAULT_NUDGE_THRESHOLD, (text, scores[text])
 
 
+def test_kind_words_to_the_reader_are_rarely_nudged(model: ToxicityModel) -> None:
+    scores = {text: model.score(text) for text in COMPLIMENT_PROBES}
+    nudged = sorted(t for t, s in scores.items() if s >= DEFAULT_NUDGE_THRESHOLD)
+    assert not [t for t, s in scores.items() if s >= DEFAULT_HOLD_THRESHOLD]
+    assert len(nudged) <= 13, nudged
+
+
 def test_the_probes_are_not_in_the_policy_data() -> None:
     written = {
         text.strip().lower()
         for name in ("train/townhall_policy.csv", "test/townhall_policy_test.csv")
         for text in read_csv(DATA / name).texts
     }
-    assert not [t for t in PUTDOWN_WORD_PROBES if t.lower() in written]
+    probes = PUTDOWN_WORD_PROBES + COMPLIMENT_PROBES
+    assert not [t for t in probes if t.lower() in written]
 
 
 def test_the_fast_score_reads_the_same_features_as_training(model: ToxicityModel) -> None:
     """``logit`` takes shortcuts (per-word lexicon bits and n-grams remembered); it must add up
     what ``extract``, which training and explanations use, finds."""
-    texts = ABUSIVE + CIVIL + OBFUSCATED + THIRD_PARTY + NICKNAMES + STRONG_CIVIL + SHORT_INSULTS
+    texts = (
+        ABUSIVE
+        + CIVIL
+        + OBFUSCATED
+        + SWEARING_ONLY
+        + THIRD_PARTY
+        + NICKNAMES
+        + STRONG_CIVIL
+        + SHORT_INSULTS
+    )
     texts += [*SHORT_HARMLESS, "", "Crooked Hillary and Sleepy Joe, those vermin", "idiot " * 40]
     for text in texts * 2:  # the second round reads the remembered words
         reference = model._parts(extract(text, model.config))[0]

@@ -38,8 +38,8 @@ SOURCE_WEIGHTS: dict[str, float] = {
 # How much more a toxic row *addressed to someone* ("you …", "your …") counts than other toxic
 # rows of its source. The site's first concern is commenters insulting each other (issue 4);
 # public corpora weigh that the same as a tweet's casual profanity. Only the emphasis changes,
-# never a label: untargeted profanity is still toxic. Chosen on the development set; see
-# docs/model-card.md.
+# never a label (how toxic a row counts is severity.py's: swearing at nobody is mild). Chosen on
+# the development set; see docs/model-card.md.
 ADDRESSED_TOXIC_WEIGHT = 3.0
 # Eval-only splits named in reports (files in the eval dirs matching these names).
 EVAL_ONLY_SPLITS: tuple[str, ...] = ("insults_test",)

@@ -19,19 +19,35 @@ def words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Profanity and slurs. Stems ending in "*" match any word starting with them.
-PROFANITY: frozenset[str] = words(
+# Profanity, in three kinds. The ``profanity`` feature counts all three; training tells them
+# apart (``severity.py``): swearing that names nobody is a milder offence than a profane word for a
+# person or a slur.
+#
+# Swearing: exclamations and intensifiers ("this is bullshit", "what the fuck").
+SWEARING: frozenset[str] = words(
     """
-    fuck* fck fcking fuk fuking fukin fuq motherfuck* mofo mf shit* shite bullshit* horseshit
-    batshit apeshit dipshit* chickenshit bitch* biatch cunt* asshole* arsehole* ass asses arse
-    jackass* dumbass* smartass* badass* asshat* dick dicks dickhead* dickwad* cock cocks
-    cocksucker* pussy pussies whore* slut* crap crappy bastard* twat* wanker* tosser* prick*
-    piss pissed douche* douchebag* goddamn* damn damned bollocks turd* scumbag* shitbag*
-    shithead* nigga* nigger* niggaz fag fags faggot* dyke* tranny retard retards retarded spic
-    spics kike* chink* wetback* gook* raghead* towelhead* hoe hoes thot skank* effing stfu gtfo
-    wtf pos sob
+    fuck* fck fcking fuk fuking fukin fuq shit* shite bullshit* horseshit batshit apeshit
+    chickenshit ass asses arse badass* cock cocks crap crappy piss pissed goddamn* damn damned
+    bollocks effing stfu gtfo wtf
     """
 )
+# Profane words for a person ("you asshole", "that bastard"): an insult, however they are used.
+PROFANE_INSULTS: frozenset[str] = words(
+    """
+    fucker fuckers fuckface* fuckhead* fucktard* motherfuck* mofo mf dipshit* bitch* biatch
+    cunt* asshole* arsehole* jackass* dumbass* smartass* asshat* dick dicks dickhead* dickwad*
+    cocksucker* pussy pussies whore* slut* bastard* twat* wanker* tosser* prick* douche*
+    douchebag* turd* scumbag* shitbag* shithead* hoe hoes thot skank* pos sob
+    """
+)
+# Slurs for a group of people.
+SLURS: frozenset[str] = words(
+    """
+    nigga* nigger* niggaz fag fags faggot* dyke* tranny retard retards retarded spic spics kike*
+    chink* wetback* gook* raghead* towelhead*
+    """
+)
+PROFANITY: frozenset[str] = SWEARING | PROFANE_INSULTS | SLURS
 
 # Words for a person that insult them without swearing: the "you're a moron" kind. Adjectives
 # as often said of a plan as of a person ("foolish", "useless", "pathetic") are left out: a
@@ -171,6 +187,8 @@ class WordList:
 
 
 PROFANE = WordList(PROFANITY)
+SWEAR_WORDS = WordList(SWEARING)
+PROFANE_PERSON_WORDS = WordList(PROFANE_INSULTS | SLURS)
 INSULTING = WordList(INSULT)
 DEHUMANISE = WordList(DEHUMANISING)
 VIOLENT = WordList(VIOLENCE)

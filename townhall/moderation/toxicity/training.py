@@ -38,6 +38,7 @@ from townhall.moderation.toxicity.features import (
 from townhall.moderation.toxicity.metrics import precision_recall, roc_auc, threshold_at_fpr
 from townhall.moderation.toxicity.model import ToxicityModel
 from townhall.moderation.toxicity.optimize import CSR, lbfgs, logistic_objective
+from townhall.moderation.toxicity.severity import MILD_TARGET, swearing_only, training_target
 
 # False-positive rates on validation negatives that set the recommended thresholds: hold a
 # comment for review when it is about as toxic as the worst 2 % of civil comments, nudge its
@@ -56,6 +57,7 @@ class Hyper:
     min_df: int = 2
     max_iter: int = 400
     addressed_toxic_weight: float = ADDRESSED_TOXIC_WEIGHT
+    mild_target: float = MILD_TARGET  # toxic rows that only swear (severity.py)
     features: FeatureConfig = field(default_factory=FeatureConfig)
 
 
@@ -72,6 +74,7 @@ class TrainReport:
     converged: bool
     loss: float
     seconds: float
+    mild_rows: int = 0  # toxic rows fitted toward severity.MILD_TARGET (swearing only)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +85,7 @@ class TrainReport:
             f"fit      {self.iterations} L-BFGS iterations, loss {self.loss:.5f}, "
             f"{'converged' if self.converged else 'NOT converged'}, {self.seconds:.0f} s",
             f"thresholds  hold >= {self.hold_threshold:.2f}   nudge >= {self.nudge_threshold:.2f}",
+            f"severity    {self.mild_rows} toxic rows only swear (fitted toward the mild target)",
             "",
             f"{'source':<22}{'train rows':>12}{'val AUC':>10}",
         ]
@@ -139,13 +143,15 @@ class _Raw:
     char: IntArray
     lexicon: FloatArray
     n_tokens: int
+    swearing_only: bool
 
 
 def _featurize(texts: Sequence[str], config: FeatureConfig) -> list[_Raw]:
     out = []
     for text in texts:
         raw = extract(text, config)
-        out.append(_Raw(raw.word, raw.char, raw.lexicon, len(raw.tokens)))
+        mild = swearing_only(raw.tokens, raw.lexicon)
+        out.append(_Raw(raw.word, raw.char, raw.lexicon, len(raw.tokens), mild))
     return out
 
 
@@ -222,8 +228,14 @@ def fit(
     """Fit on ``corpora``; returns (idf, weights, bias, fit info)."""
     config = hyper.features
     texts = [t for c in corpora for t in c.texts]
-    y = np.concatenate([c.labels for c in corpora]).astype(np.float64)
+    labels = np.concatenate([c.labels for c in corpora])
     raws = _featurize(texts, config)
+    y = np.array(
+        [
+            training_target(int(label), r.swearing_only, hyper.mild_target)
+            for label, r in zip(labels, raws, strict=True)
+        ]
+    )
     idf = _idf(raws, config, hyper.min_df)
     x = _design(raws, idf, config)
     l2 = np.full(x.n_cols, hyper.l2)
@@ -239,6 +251,9 @@ def fit(
         "converged": result.converged,
         "loss": result.loss,
         "nnz": len(x.data),
+        "mild_rows": sum(
+            1 for r, label in zip(raws, labels, strict=True) if label and r.swearing_only
+        ),
     }
     return idf, weights, float(result.weights[-1]), info
 
@@ -265,6 +280,7 @@ def train(
             "l2_lexicon": hyper.l2_lexicon,
             "min_df": hyper.min_df,
             "addressed_toxic_weight": hyper.addressed_toxic_weight,
+            "mild_target": hyper.mild_target,
         },
         "lexicon_features": list(LEXICON_FEATURES),
         "seed": seed,
@@ -294,6 +310,7 @@ def train(
         converged=bool(info["converged"]),
         loss=float(info["loss"]),
         seconds=time.perf_counter() - began,
+        mild_rows=int(info["mild_rows"]),
     )
 
 
