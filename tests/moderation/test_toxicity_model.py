@@ -286,12 +286,12 @@ def test_short_insults_are_still_held(model: ToxicityModel, text: str) -> None:
 def test_civil_texts_with_the_putdowns_words_are_rarely_nudged(model: ToxicityModel) -> None:
     """Model ``81d407ea9bcd`` nudged 12 of these 40 at its threshold (0.38) and held two ("Do
     your homework before you vote." 0.95, "You must be so proud of her." 0.96); the sixth policy
-    round's hard negatives bring that to 6 nudged (at 0.37), none held."""
+    round's hard negatives bring that to 6 nudged (at 0.37), none held; model 16cb5d04b653 to 5."""
     scores = {text: model.score(text) for text in PUTDOWN_WORD_PROBES}
     nudged = sorted(t for t, s in scores.items() if s >= DEFAULT_NUDGE_THRESHOLD)
     held = sorted(t for t, s in scores.items() if s >= DEFAULT_HOLD_THRESHOLD)
     assert not held
-    assert len(nudged) <= 6, nudged
+    assert len(nudged) <= 5, nudged
     for text in ("Take your time.", "Nobody told us the road was closing.", "You are wrong."):
         assert scores[text] < DEFAULT_NUDGE_THRESHOLD, (text, scores[text])
 
