@@ -42,6 +42,9 @@ from townhall.web.state import WebState
 log = logging.getLogger("townhall")
 HOUSEKEEPING_SECONDS = 3600
 OUTBOX_SECONDS = 2.0
+# On shutdown the mail worker finishes the delivery in hand (so its outcome is recorded) for at
+# most this long; a delivery still running after it is retried once its claim expires.
+OUTBOX_DRAIN_SECONDS = 20.0
 
 
 def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
@@ -93,13 +96,16 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
 
     base_url = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
 
+    stopping = asyncio.Event()
+
     async def mail_worker() -> None:
-        while True:
+        while not stopping.is_set():
             try:
                 await run_in_threadpool(deliver_due, services, base_url)
             except Exception:
                 log.exception("outbox delivery failed; retrying")
-            await asyncio.sleep(OUTBOX_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), OUTBOX_SECONDS)
 
     async def trim_memory() -> None:  # free heap pages back to the system (web/memory.py)
         while True:
@@ -112,8 +118,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         chores = [asyncio.create_task(housekeeping()), asyncio.create_task(trim_memory())]
-        if settings.smtp_host:
-            chores.append(asyncio.create_task(mail_worker()))
+        mailer = asyncio.create_task(mail_worker()) if settings.smtp_host else None
         hub.start()
         if relay is not None:
             await run_in_threadpool(relay.start)
@@ -122,6 +127,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         finally:
             for chore in chores:
                 chore.cancel()
+            if mailer is not None:
+                # Cancelling would leave a delivery running in its thread, its outcome unwritten.
+                stopping.set()
+                done, _ = await asyncio.wait([mailer], timeout=OUTBOX_DRAIN_SECONDS)
+                if not done:
+                    log.warning("mail delivery still running at shutdown; retried after restart")
+                    mailer.cancel()
             hub.stop()
             if relay is not None:
                 await run_in_threadpool(relay.stop)

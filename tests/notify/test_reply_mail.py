@@ -9,6 +9,7 @@ import datetime as dt
 import email
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from email.message import Message
 from email.policy import default
@@ -144,6 +145,53 @@ async def test_asking_for_mail_needs_an_address(
             json=comment_body("x", notify_replies=True, author={"name": "Nobody"}),
         )
         assert r.status_code == 422 and r.json()["error"]["field"] == "author.email"
+
+
+class SlowInbox(Inbox):
+    """Accepts a message only after ``delay`` seconds; ``receiving`` is set when one arrives."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+        self.receiving = threading.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.receiving.set()
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_shutdown_lets_the_delivery_in_hand_finish(
+    mail_settings: Settings, mail_services: Services, smtp: tuple[Controller, Inbox]
+) -> None:
+    """Stopping the app mid-delivery waits for it, so its outcome is recorded; cancelling the
+    worker used to leave the message claimed and unmarked, sent again after the claim expired."""
+    smtp[0].stop()  # a slow server takes its port
+    inbox = SlowInbox(delay=1.5)
+    controller = Controller(inbox, hostname="127.0.0.1", port=mail_settings.smtp_port)
+    controller.start()
+    try:
+        async with app_client(mail_settings, mail_services) as client:
+            parent = await client.post(
+                "/api/v1/comments",
+                json=comment_body(
+                    "ping", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
+                ),
+            )
+            await client.post(
+                "/api/v1/comments",
+                json=comment_body(
+                    "pong", parent_id=parent.json()["comment"]["id"], author={"name": "Bob"}
+                ),
+            )
+            # the app's worker (every 2 s) has the message and the server is taking its time
+            assert await asyncio.to_thread(inbox.receiving.wait, 10)
+        with mail_services.db.read() as conn:
+            row = conn.execute(select(outbox)).mappings().one()
+        assert row["done_at"] is not None and row["attempts"] == 1  # one try, recorded
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
 
 
 async def test_mail_waits_in_the_outbox_while_the_server_is_down(
