@@ -96,9 +96,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
 
     base_url = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
 
-    stopping = asyncio.Event()
-
-    async def mail_worker() -> None:
+    async def mail_worker(stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
                 await run_in_threadpool(deliver_due, services, base_url)
@@ -118,7 +116,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         chores = [asyncio.create_task(housekeeping()), asyncio.create_task(trim_memory())]
-        mailer = asyncio.create_task(mail_worker()) if settings.smtp_host else None
+        stopping = asyncio.Event()  # made in the running loop, like the tasks it stops
+        mailer = asyncio.create_task(mail_worker(stopping)) if settings.smtp_host else None
         hub.start()
         if relay is not None:
             await run_in_threadpool(relay.start)
