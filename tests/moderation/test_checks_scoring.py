@@ -34,7 +34,8 @@ def test_swearing_is_nudged_unless_the_site_lists_the_words() -> None:
     texts = ["What the f**k is the council doing?", "Holy sh!t, what a goal!"]
     default = score_texts(parse_policy({}), texts)
     assert [r["decision"] for r in default] == ["nudge", "nudge"]
-    strict = parse_policy({"suspect_words": ["fuck*", "shit*", "bullshit", "crap"]})
+    words = ["fuck*", "shit*", "bullshit", "crap", "damn", "piss*", "wtf"]
+    strict = parse_policy({"suspect_words": words})
     listed = score_texts(strict, texts)
     assert [r["decision"] for r in listed] == ["hold", "hold"]
     assert [r["reasons"][0] for r in listed] == [

@@ -29,6 +29,9 @@ def _swearing_only(text: str) -> bool:
         "Holy sh!t, what a goal",
         "that's a load of crap",
         "this is complete b.u.l.l.s.h.i.t",
+        "fuck this weather",
+        "kick ass performance",
+        "my ass hurts after that ride",
     ],
 )
 def test_swearing_at_nobody_is_mild(text: str) -> None:
@@ -47,6 +50,17 @@ def test_swearing_at_nobody_is_mild(text: str) -> None:
         "Crooked Hillary is full of shit",  # a mocking nickname
         "the council meets on tuesday",  # no swearing at all
         "",
+        # swearing aimed at someone without a listed word for them
+        "fuck off",
+        "piss off mate",
+        "shut the fuck up",
+        "stfu",
+        "gtfo",
+        "fuck the police",
+        "fuck immigrants",
+        "fuck trump",
+        "the mayor is an ass",
+        "what a fuckwit",
     ],
 )
 def test_swearing_with_a_target_or_no_swearing_is_not_mild(text: str) -> None:

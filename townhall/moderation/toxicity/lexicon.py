@@ -34,7 +34,8 @@ SWEARING: frozenset[str] = words(
 # Profane words for a person ("you asshole", "that bastard"): an insult, however they are used.
 PROFANE_INSULTS: frozenset[str] = words(
     """
-    fucker fuckers fuckface* fuckhead* fucktard* motherfuck* mofo mf dipshit* bitch* biatch
+    fucker fuckers fuckface* fuckhead* fucktard* fuckwit* motherfuck* mofo mf dipshit* shitface*
+    bullshitter* asswipe* arsewipe* bitch* biatch
     cunt* asshole* arsehole* jackass* dumbass* smartass* asshat* dick dicks dickhead* dickwad*
     cocksucker* pussy pussies whore* slut* bastard* twat* wanker* tosser* prick* douche*
     douchebag* turd* scumbag* shitbag* shithead* hoe hoes thot skank* pos sob

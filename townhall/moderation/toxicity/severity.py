@@ -48,16 +48,47 @@ _ATTACK_FEATURES = np.array(
 )
 
 
+# Swearing aimed at someone without a listed word for them.
+_DISMISSALS = lx.words("stfu gtfo")  # "shut the fuck up", "get the fuck out", as one word
+_AWAY = lx.words("off")  # "fuck off", "piss off"
+_SWEAR_VERBS = lx.words("fuck fck fuk fuq")  # "fuck the police", "fuck immigrants"
+_OBJECT_WINDOW = 2  # how far after the verb its object may be
+_ARTICLES = lx.words("a an")
+_SWEAR_NOUNS = lx.words("ass arse asses cock cocks")  # a person after "a"/"an": "he is an ass"
+_SHUT = "shut"  # "shut the fuck up"
+
+
+def _aimed(words: Sequence[str], i: int) -> bool:
+    """Whether the swear word at ``i`` is aimed at someone: a dismissal ("fuck off", "shut the
+    fuck up"), a verb with an object ("fuck the police", "fuck trump"), a noun for a person
+    ("what an ass")."""
+    word = words[i]
+    after = words[i + 1 : i + 1 + _OBJECT_WINDOW]
+    if after and after[0] in _AWAY:
+        return True
+    if _SHUT in words[max(0, i - 3) : i]:
+        return True
+    named = any(w in lx.GROUP_WORDS or w in lx.POLITICIAN_NAMES for w in after)
+    if word in _SWEAR_VERBS and after and (after[0] == "the" or named):
+        return True
+    return word in _SWEAR_NOUNS and i > 0 and words[i - 1] in _ARTICLES
+
+
 def swearing_only(tokens: Sequence[Token], lexicon: FloatArray) -> bool:
     """True if the text swears and does nothing else the policy names: no profane word for a
-    person, no slur, no insult, group contempt, nickname or second-person address."""
+    person, no slur, no insult, group contempt, nickname or second-person address, and no swear
+    word aimed at someone ("fuck off", "fuck the police", "stfu")."""
     if np.any(lexicon[_ATTACK_FEATURES] > 0):
         return False
+    words = [token.text for token in tokens]
     swears = False
-    for token in tokens:
-        if token.text in lx.PROFANE_PERSON_WORDS:
+    for i, word in enumerate(words):
+        if word in lx.PROFANE_PERSON_WORDS or word in _DISMISSALS:
             return False
-        swears = swears or token.text in lx.SWEAR_WORDS
+        if word in lx.SWEAR_WORDS:
+            if _aimed(words, i):
+                return False
+            swears = True
     return swears
 
 

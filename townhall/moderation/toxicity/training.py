@@ -143,7 +143,7 @@ class _Raw:
     char: IntArray
     lexicon: FloatArray
     n_tokens: int
-    swearing_only: bool
+    mild: bool  # toxic, it would be fitted toward the mild target (severity.py)
 
 
 def _featurize(texts: Sequence[str], config: FeatureConfig) -> list[_Raw]:
@@ -232,7 +232,7 @@ def fit(
     raws = _featurize(texts, config)
     y = np.array(
         [
-            training_target(int(label), r.swearing_only, hyper.mild_target)
+            training_target(int(label), r.mild, hyper.mild_target)
             for label, r in zip(labels, raws, strict=True)
         ]
     )
@@ -251,9 +251,7 @@ def fit(
         "converged": result.converged,
         "loss": result.loss,
         "nnz": len(x.data),
-        "mild_rows": sum(
-            1 for r, label in zip(raws, labels, strict=True) if label and r.swearing_only
-        ),
+        "mild_rows": sum(1 for r, label in zip(raws, labels, strict=True) if label and r.mild),
     }
     return idf, weights, float(result.weights[-1]), info
 
