@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -42,8 +43,9 @@ from townhall.web.state import WebState
 log = logging.getLogger("townhall")
 HOUSEKEEPING_SECONDS = 3600
 OUTBOX_SECONDS = 2.0
-# On shutdown the mail worker finishes the delivery in hand (so its outcome is recorded) for at
-# most this long; a delivery still running after it is retried once its claim expires.
+# On shutdown the mail worker finishes the message in hand (so its outcome is recorded) and gives
+# back the rest of its batch; a warning is logged if that takes longer than this (one SMTP
+# exchange, whose every step may take up to mail.SMTP_TIMEOUT seconds).
 OUTBOX_DRAIN_SECONDS = 20.0
 
 
@@ -96,10 +98,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
 
     base_url = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
 
-    async def mail_worker(stopping: asyncio.Event) -> None:
+    async def mail_worker(stopping: asyncio.Event, stop: threading.Event) -> None:
         while not stopping.is_set():
             try:
-                await run_in_threadpool(deliver_due, services, base_url)
+                await run_in_threadpool(deliver_due, services, base_url, None, stop)
             except Exception:
                 log.exception("outbox delivery failed; retrying")
             with contextlib.suppress(TimeoutError):
@@ -117,7 +119,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         chores = [asyncio.create_task(housekeeping()), asyncio.create_task(trim_memory())]
         stopping = asyncio.Event()  # made in the running loop, like the tasks it stops
-        mailer = asyncio.create_task(mail_worker(stopping)) if settings.smtp_host else None
+        stop_delivery = threading.Event()  # read by deliver_due in its thread
+        mailer = None
+        if settings.smtp_host:
+            mailer = asyncio.create_task(mail_worker(stopping, stop_delivery))
         hub.start()
         if relay is not None:
             await run_in_threadpool(relay.start)
@@ -129,10 +134,11 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
             if mailer is not None:
                 # Cancelling would leave a delivery running in its thread, its outcome unwritten.
                 stopping.set()
+                stop_delivery.set()
                 done, _ = await asyncio.wait([mailer], timeout=OUTBOX_DRAIN_SECONDS)
                 if not done:
-                    log.warning("mail delivery still running at shutdown; retried after restart")
-                    mailer.cancel()
+                    log.warning("shutdown waits for a mail server still answering")
+                    await mailer
             hub.stop()
             if relay is not None:
                 await run_in_threadpool(relay.stop)

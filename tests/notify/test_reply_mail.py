@@ -10,6 +10,7 @@ import email
 import re
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from email.message import Message
 from email.policy import default
@@ -22,7 +23,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tests.conftest import ORIGIN, RELAXED_LIMITS, LiveServer, app_client, comment_body
-from townhall.app import create_app
+from townhall.app import OUTBOX_DRAIN_SECONDS, create_app
 from townhall.domain.services import Services
 from townhall.domain.sites import create_site
 from townhall.notify.worker import deliver_due, describe
@@ -186,12 +187,64 @@ async def test_shutdown_lets_the_delivery_in_hand_finish(
             )
             # the app's worker (every 2 s) has the message and the server is taking its time
             assert await asyncio.to_thread(inbox.receiving.wait, 10)
+            stopping = time.monotonic()
+        assert time.monotonic() - stopping < OUTBOX_DRAIN_SECONDS  # drained, not timed out
         with mail_services.db.read() as conn:
             row = conn.execute(select(outbox)).mappings().one()
         assert row["done_at"] is not None and row["attempts"] == 1  # one try, recorded
         assert len(inbox.messages) == 1
     finally:
         controller.stop()
+
+
+async def test_a_stopping_worker_gives_back_the_rest_of_its_batch(
+    mail_settings: Settings, mail_services: Services, smtp: tuple[Controller, Inbox]
+) -> None:
+    """deliver_due told to stop finishes the message in hand and releases the others it
+    claimed: due again at once, untried, instead of leased for two minutes."""
+    controller, _ = smtp
+    controller.stop()  # queue two notices while the server is away
+    async with app_client(mail_settings, mail_services) as client:
+        parent = await client.post(
+            "/api/v1/comments",
+            json=comment_body(
+                "ping", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
+            ),
+        )
+        for name in ("Bob", "Cy"):
+            await client.post(
+                "/api/v1/comments",
+                json=comment_body(
+                    f"pong from {name}",
+                    parent_id=parent.json()["comment"]["id"],
+                    author={"name": name},
+                ),
+            )
+    with mail_services.db.read() as conn:
+        before = {r["id"]: r["attempts"] for r in conn.execute(select(outbox)).mappings()}
+    assert len(before) == 2
+    inbox = SlowInbox(delay=1.0)
+    slow = Controller(inbox, hostname="127.0.0.1", port=mail_settings.smtp_port)
+    slow.start()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)  # both due, whatever was tried
+    stop = threading.Event()
+    try:
+        delivering = asyncio.create_task(
+            asyncio.to_thread(deliver_due, mail_services, "https://c.example", later, stop)
+        )
+        assert await asyncio.to_thread(inbox.receiving.wait, 10)
+        stop.set()
+        assert await delivering == 1
+    finally:
+        slow.stop()
+    with mail_services.db.read() as conn:
+        rows = list(conn.execute(select(outbox).order_by(outbox.c.id)).mappings())
+    done = [r for r in rows if r["done_at"] is not None]
+    released = [r for r in rows if r["done_at"] is None]
+    assert len(done) == len(released) == 1 and len(inbox.messages) == 1
+    [row] = released
+    assert row["attempts"] == before[row["id"]]  # not tried
+    assert row["next_attempt_at"] == later  # due again at once, not leased
 
 
 async def test_mail_waits_in_the_outbox_while_the_server_is_down(

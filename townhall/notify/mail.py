@@ -10,6 +10,8 @@ from typing import Any
 from townhall.notify.replies import unsubscribe_token
 from townhall.settings import Settings
 
+SMTP_TIMEOUT = 15  # seconds, for each step of an SMTP exchange
+
 
 def reply_message(settings: Settings, payload: dict[str, Any], base_url: str) -> EmailMessage:
     msg = EmailMessage()
@@ -35,5 +37,5 @@ def reply_message(settings: Settings, payload: dict[str, Any], base_url: str) ->
 
 
 def send(settings: Settings, message: EmailMessage) -> None:
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
+    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
         smtp.send_message(message)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+import threading
 
 from townhall.domain.services import Services
 from townhall.notify import mail
@@ -38,8 +39,14 @@ def describe(exc: BaseException) -> str:
     return kind
 
 
-def deliver_due(services: Services, base_url: str, now: dt.datetime | None = None) -> int:
-    """Deliver what is due; returns how many messages were delivered."""
+def deliver_due(
+    services: Services,
+    base_url: str,
+    now: dt.datetime | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Deliver what is due; returns how many messages were delivered. When ``stop`` is set (the
+    app shutting down) the message in hand is finished and the rest of the batch given back."""
     settings = services.settings
     if not settings.smtp_host:
         return 0
@@ -47,7 +54,11 @@ def deliver_due(services: Services, base_url: str, now: dt.datetime | None = Non
     with services.db.write() as conn:
         due = outbox_store.claim_due(conn, now, BATCH, LEASE)
     delivered = 0
-    for row in due:
+    for index, row in enumerate(due):
+        if stop is not None and stop.is_set():
+            with services.db.write() as conn:
+                outbox_store.release(conn, [r["id"] for r in due[index:]], now)
+            break
         try:
             if row["kind"] != REPLY:
                 raise ValueError(f"unknown message kind {row['kind']!r}")

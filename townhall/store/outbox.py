@@ -64,3 +64,13 @@ def mark_failed(
     else:
         values["next_attempt_at"] = retry_at
     conn.execute(update(outbox).where(outbox.c.id == message_id).values(**values))
+
+
+def release(conn: Connection, message_ids: list[int], now: dt.datetime) -> None:
+    """Give back claimed messages not tried (a worker stopping): due again at once."""
+    if message_ids:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(message_ids), outbox.c.done_at.is_(None))
+            .values(next_attempt_at=now)
+        )
