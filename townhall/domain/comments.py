@@ -38,7 +38,7 @@ from townhall.store import comments as comment_store
 from townhall.store import sites as site_store
 from townhall.store import threads as thread_store
 from townhall.store.history import ConnHistory
-from townhall.types import CommentStatus, FlagReason, Verdict
+from townhall.types import TOMBSTONE_STATUSES, CommentStatus, FlagReason, Verdict
 
 EMAIL = re.compile(
     r"^[^@\s<>\x00-\x1f\x7f]{1,64}@[^@\s<>\x00-\x1f\x7f]{1,255}\.[^@\s<>\x00-\x1f\x7f]{1,63}$"
@@ -297,7 +297,7 @@ def _public_status(status: CommentStatus, shadow: bool) -> CommentStatus:
 
 def comment_view(row: Any, *, status: str, reply_count: int = 0) -> CommentView:
     """One comment from its full row, as its author (or a moderator) sees it."""
-    tomb = status in (CommentStatus.DELETED, CommentStatus.REMOVED)
+    tomb = status in TOMBSTONE_STATUSES
     return CommentView(
         id=str(row["id"]),
         parent_id=None if row["parent_id"] is None else str(row["parent_id"]),
@@ -352,7 +352,7 @@ def _authorised(services: Services, comment_id: Any, token: str | None) -> tuple
             "the edit token does not match this comment; only its author can change it",
             field="X-Townhall-Edit-Token",
         )
-    if row["status"] in (CommentStatus.DELETED, CommentStatus.REMOVED):
+    if row["status"] in TOMBSTONE_STATUSES:
         raise NotFound(f"comment {row['id']} was deleted", field="id")
     return row, site, thread
 

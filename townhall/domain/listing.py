@@ -19,7 +19,7 @@ from typing import Any
 
 from townhall.domain.errors import InvalidInput
 from townhall.domain.views import AuthorView, CommentView, rfc3339
-from townhall.types import CommentStatus, Sort
+from townhall.types import TOMBSTONE_STATUSES, CommentStatus, Sort
 
 NODE_OVERHEAD = 600  # bytes a comment costs in a snapshot beside its texts (measured)
 SNAPSHOT_OVERHEAD = 2048
@@ -86,7 +86,7 @@ class Snapshot:
     def view(self, cid: int) -> CommentView:
         node = self.nodes[cid]
         status = self.visible_status[cid]
-        tomb = status in (CommentStatus.DELETED, CommentStatus.REMOVED)
+        tomb = status in TOMBSTONE_STATUSES
         return CommentView(
             id=str(cid),
             parent_id=None if node.parent_id is None else str(node.parent_id),
