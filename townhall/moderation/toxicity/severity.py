@@ -30,20 +30,13 @@ from townhall.moderation.toxicity.normalize import Token
 # 0.9024 / 0.9043 there, and cost civil_test 0.15 / 0.26 / 0.39 points.
 MILD_TARGET = 0.7
 
-# Lexicon features that mean someone is attacked or addressed.
+# Lexicon features that mean someone is attacked or addressed: every one but profanity itself and
+# the length indicators.
 _ATTACK_FEATURES = np.array(
     [
-        LEXICON_FEATURES.index(name)
-        for name in (
-            "insult",
-            "insult_at_reader",
-            "insult_at_holders",
-            "group_insult",
-            "group_dehumanising",
-            "group_violence",
-            "mocking_nickname",
-            "addresses_reader",
-        )
+        index
+        for index, name in enumerate(LEXICON_FEATURES)
+        if name != "profanity" and not name.startswith("length_")
     ]
 )
 
