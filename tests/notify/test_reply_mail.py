@@ -78,6 +78,25 @@ def body_of(message: Message) -> str:
     return payload.decode()
 
 
+async def subscribe(client: httpx.AsyncClient, text: str = "ping") -> str:
+    """Ann comments and asks for mail about replies; returns her comment's id."""
+    response = await client.post(
+        "/api/v1/comments",
+        json=comment_body(
+            text, notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
+        ),
+    )
+    return str(response.json()["comment"]["id"])
+
+
+async def reply(
+    client: httpx.AsyncClient, parent_id: str, name: str = "Bob", text: str = "pong"
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/comments", json=comment_body(text, parent_id=parent_id, author={"name": name})
+    )
+
+
 async def test_author_gets_mail_about_a_reply_and_can_stop_it(
     mail_settings: Settings, mail_services: Services, smtp: tuple[Controller, Inbox]
 ) -> None:
@@ -173,18 +192,7 @@ async def test_shutdown_lets_the_delivery_in_hand_finish(
     controller.start()
     try:
         async with app_client(mail_settings, mail_services) as client:
-            parent = await client.post(
-                "/api/v1/comments",
-                json=comment_body(
-                    "ping", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
-                ),
-            )
-            await client.post(
-                "/api/v1/comments",
-                json=comment_body(
-                    "pong", parent_id=parent.json()["comment"]["id"], author={"name": "Bob"}
-                ),
-            )
+            await reply(client, await subscribe(client))
             # the app's worker (every 2 s) has the message and the server is taking its time
             assert await asyncio.to_thread(inbox.receiving.wait, 10)
             stopping = time.monotonic()
@@ -205,21 +213,9 @@ async def test_a_stopping_worker_gives_back_the_rest_of_its_batch(
     controller, _ = smtp
     controller.stop()  # queue two notices while the server is away
     async with app_client(mail_settings, mail_services) as client:
-        parent = await client.post(
-            "/api/v1/comments",
-            json=comment_body(
-                "ping", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
-            ),
-        )
+        parent_id = await subscribe(client)
         for name in ("Bob", "Cy"):
-            await client.post(
-                "/api/v1/comments",
-                json=comment_body(
-                    f"pong from {name}",
-                    parent_id=parent.json()["comment"]["id"],
-                    author={"name": name},
-                ),
-            )
+            await reply(client, parent_id, name, f"pong from {name}")
     with mail_services.db.read() as conn:
         before = {r["id"]: r["attempts"] for r in conn.execute(select(outbox)).mappings()}
     assert len(before) == 2
@@ -252,21 +248,11 @@ async def test_mail_waits_in_the_outbox_while_the_server_is_down(
 ) -> None:
     controller, inbox = smtp
     async with app_client(mail_settings, mail_services) as client:
-        parent = await client.post(
-            "/api/v1/comments",
-            json=comment_body(
-                "ping me", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
-            ),
-        )
+        parent_id = await subscribe(client, "ping me")
         # Down before the reply is written: the app's own outbox worker (every 2 s) and the
         # call below meet the same dead server, whichever tries first.
         controller.stop()
-        await client.post(
-            "/api/v1/comments",
-            json=comment_body(
-                "pong", parent_id=parent.json()["comment"]["id"], author={"name": "Bob"}
-            ),
-        )
+        await reply(client, parent_id)
     now = dt.datetime.now(dt.UTC)
     assert deliver_due(mail_services, "https://c.example", now=now) == 0
     with mail_services.db.read() as conn:
@@ -306,8 +292,6 @@ def test_the_running_server_delivers_on_its_own(
         )
         deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=15)
         while not inbox.messages and dt.datetime.now(dt.UTC) < deadline:
-            import time
-
             time.sleep(0.2)
     assert len(inbox.messages) == 1
 
@@ -320,20 +304,10 @@ async def test_a_held_reply_tells_the_author_when_a_moderator_approves_it(
 
     _, inbox = smtp
     async with app_client(mail_settings, mail_services) as client:
-        parent = await client.post(
-            "/api/v1/comments",
-            json=comment_body(
-                "ping", notify_replies=True, author={"name": "Ann", "email": "ann@example.org"}
-            ),
-        )
+        parent_id = await subscribe(client)
         update_site(mail_services.db, "news", policy_changes={"premoderation": True})
         mail_services.sites.forget()
-        held = await client.post(
-            "/api/v1/comments",
-            json=comment_body(
-                "held pong", parent_id=parent.json()["comment"]["id"], author={"name": "Bob"}
-            ),
-        )
+        held = await reply(client, parent_id, text="held pong")
         assert held.status_code == 202
     assert deliver_due(mail_services, "https://c.example") == 0
     moderation.approve(mail_services, "mod@example.org", held.json()["comment"]["id"])
