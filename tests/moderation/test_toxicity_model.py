@@ -283,13 +283,18 @@ def test_short_insults_are_still_held(model: ToxicityModel, text: str) -> None:
     assert model.score(text) >= DEFAULT_HOLD_THRESHOLD
 
 
+def _nudged_and_held(scores: dict[str, float]) -> tuple[list[str], list[str]]:
+    nudged = sorted(t for t, s in scores.items() if s >= DEFAULT_NUDGE_THRESHOLD)
+    held = sorted(t for t, s in scores.items() if s >= DEFAULT_HOLD_THRESHOLD)
+    return nudged, held
+
+
 def test_civil_texts_with_the_putdowns_words_are_rarely_nudged(model: ToxicityModel) -> None:
     """Model ``81d407ea9bcd`` nudged 12 of these 40 at its threshold (0.38) and held two ("Do
     your homework before you vote." 0.95, "You must be so proud of her." 0.96); the sixth policy
-    round's hard negatives bring that to 6 nudged (at 0.37), none held; model 16cb5d04b653 to 5."""
+    round's hard negatives bring that to 6 nudged (at 0.37), none held; model fb58fee5d436 to 5."""
     scores = {text: model.score(text) for text in PUTDOWN_WORD_PROBES}
-    nudged = sorted(t for t, s in scores.items() if s >= DEFAULT_NUDGE_THRESHOLD)
-    held = sorted(t for t, s in scores.items() if s >= DEFAULT_HOLD_THRESHOLD)
+    nudged, held = _nudged_and_held(scores)
     assert not held
     assert len(nudged) <= 5, nudged
     for text in ("Take your time.", "Nobody told us the road was closing.", "You are wrong."):
@@ -297,9 +302,8 @@ def test_civil_texts_with_the_putdowns_words_are_rarely_nudged(model: ToxicityMo
 
 
 def test_kind_words_to_the_reader_are_rarely_nudged(model: ToxicityModel) -> None:
-    scores = {text: model.score(text) for text in COMPLIMENT_PROBES}
-    nudged = sorted(t for t, s in scores.items() if s >= DEFAULT_NUDGE_THRESHOLD)
-    assert not [t for t, s in scores.items() if s >= DEFAULT_HOLD_THRESHOLD]
+    nudged, held = _nudged_and_held({text: model.score(text) for text in COMPLIMENT_PROBES})
+    assert not held
     assert len(nudged) <= 13, nudged
 
 
