@@ -101,7 +101,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     async def mail_worker(stopping: asyncio.Event, stop: threading.Event) -> None:
         while not stopping.is_set():
             try:
-                await run_in_threadpool(deliver_due, services, base_url, None, stop)
+                await run_in_threadpool(deliver_due, services, base_url, stop=stop)
             except Exception:
                 log.exception("outbox delivery failed; retrying")
             with contextlib.suppress(TimeoutError):
