@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from townhall.moderation.toxicity import ToxicityModel  # noqa: E402
 from townhall.moderation.toxicity.lexicon import INSULT, PROFANITY  # noqa: E402
 from townhall.moderation.toxicity.model import DEFAULT_PATH  # noqa: E402
+from townhall.moderation.toxicity.word_vectors import DEFAULT_PATH as VECTORS_PATH  # noqa: E402
 
 DATA = ROOT / "data" / "toxicity"
 
@@ -111,8 +112,11 @@ def main() -> None:
     model = ToxicityModel.load()
     load = time.perf_counter() - began
     texts = comments(args.n)
-    size = DEFAULT_PATH.stat().st_size
-    print(f"model {model.version}: {size / 1e6:.2f} MB, load {load * 1e3:.0f} ms")
+    size = DEFAULT_PATH.stat().st_size + VECTORS_PATH.stat().st_size
+    print(
+        f"model {model.version} with word vectors {model.meta['word_vectors']}: "
+        f"{size / 1e6:.2f} MB together, load {load * 1e3:.0f} ms"
+    )
     print(f"comments: {len(texts)}, mean length {statistics.mean(map(len, texts)):.0f} chars")
     ours = summary("townhall toxicity score()", timings(model.score, texts))
     summary("townhall toxicity explain()", timings(model.explain, texts[:1000]))

@@ -22,9 +22,12 @@ from townhall.moderation.toxicity import (
 )
 from townhall.moderation.toxicity.datasets import EVAL_DIRS_ENV, read_csv
 from townhall.moderation.toxicity.datasets import test_splits as held_out_splits
-from townhall.moderation.toxicity.features import extract
+from townhall.moderation.toxicity.features import FeatureConfig, extract
 from townhall.moderation.toxicity.model import DEFAULT_PATH
-from townhall.moderation.toxicity.training import evaluate, train
+from townhall.moderation.toxicity.network import VECTOR_SCALE
+from townhall.moderation.toxicity.training import Hyper, evaluate, train
+from townhall.moderation.toxicity.word_vectors import DEFAULT_PATH as VECTORS_PATH
+from townhall.moderation.toxicity.word_vectors import WordVectors, write_table
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "toxicity"
@@ -209,14 +212,25 @@ def test_loads_fast_and_has_a_version() -> None:
     assert default_model() is default_model()
 
 
-def test_file_is_small_and_has_no_pickle() -> None:
-    assert DEFAULT_PATH.stat().st_size < 5_000_000
-    with zipfile.ZipFile(DEFAULT_PATH) as archive:
-        for name in archive.namelist():
-            array = np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
-            assert array.dtype != object, name
+def test_files_are_small_and_have_no_pickle() -> None:
+    # the model and the word vectors its network reads: 5 MB together (issue 4)
+    assert DEFAULT_PATH.stat().st_size + VECTORS_PATH.stat().st_size < 5_000_000
+    for path in (DEFAULT_PATH, VECTORS_PATH):
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                array = np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
+                assert array.dtype != object, name
     with np.load(DEFAULT_PATH, allow_pickle=False) as arrays:
-        assert set(arrays.files) == {"meta", "idf", "weights", "bias"}
+        assert set(arrays.files) == {"meta", "idf", "weights", "bias", "net_w1", "net_b1", "net_w2"}
+
+
+def test_refuses_word_vectors_it_was_not_fitted_on(tmp_path: Path) -> None:
+    table = WordVectors.load()
+    words = sorted(table.index, key=table.index.__getitem__)
+    other = tmp_path / "word-vectors.npz"
+    write_table(other, words, table.vectors(range(len(words))) * 1.5)
+    with pytest.raises(ValueError, match="retrain the model"):
+        ToxicityModel.load(DEFAULT_PATH, vectors_path=other)
 
 
 def test_thresholds_match_the_model_file(model: ToxicityModel) -> None:
@@ -292,19 +306,22 @@ def _nudged_and_held(scores: dict[str, float]) -> tuple[list[str], list[str]]:
 def test_civil_texts_with_the_putdowns_words_are_rarely_nudged(model: ToxicityModel) -> None:
     """Model ``81d407ea9bcd`` nudged 12 of these 40 at its threshold (0.38) and held two ("Do
     your homework before you vote." 0.95, "You must be so proud of her." 0.96); the sixth policy
-    round's hard negatives bring that to 6 nudged (at 0.37), none held; model fb58fee5d436 to 5."""
+    round's hard negatives bring that to 6 nudged (at 0.37), none held; model fb58fee5d436 to 5,
+    69e4fbce1941 (with the network, at 0.40) to 2."""
     scores = {text: model.score(text) for text in PUTDOWN_WORD_PROBES}
     nudged, held = _nudged_and_held(scores)
     assert not held
-    assert len(nudged) <= 5, nudged
+    assert len(nudged) <= 2, nudged
     for text in ("Take your time.", "Nobody told us the road was closing.", "You are wrong."):
         assert scores[text] < DEFAULT_NUDGE_THRESHOLD, (text, scores[text])
 
 
 def test_kind_words_to_the_reader_are_rarely_nudged(model: ToxicityModel) -> None:
+    """d1b5fb6aad4b nudged 31 of these 40; the seventh policy round brought it to 13, the
+    network (69e4fbce1941) to 9."""
     nudged, held = _nudged_and_held({text: model.score(text) for text in COMPLIMENT_PROBES})
     assert not held
-    assert len(nudged) <= 13, nudged
+    assert len(nudged) <= 9, nudged
 
 
 def test_the_probes_are_not_in_the_policy_data() -> None:
@@ -365,6 +382,47 @@ def test_explanation_of_group_contempt_names_the_phrase(model: ToxicityModel) ->
     assert any("vermin" in t for t in terms)
 
 
+def _regression_only() -> ToxicityModel:
+    """The shipped model without its network: the regression's weights as the file has them."""
+    with np.load(DEFAULT_PATH, allow_pickle=False) as arrays:
+        meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+        idf = arrays["idf"].astype(np.float64)
+        weights = arrays["weights"].astype(np.float64)
+        bias = float(arrays["bias"][0])
+    return ToxicityModel(FeatureConfig(**meta["features"]), idf, weights, bias, meta, "regression")
+
+
+def test_the_logit_is_the_regression_plus_the_network(model: ToxicityModel) -> None:
+    regression = _regression_only()
+    for text in ABUSIVE + CIVIL + THIRD_PARTY:
+        own, network = model.logit_parts(text)
+        assert own + network == pytest.approx(model.logit(text))
+        assert own == pytest.approx(regression.logit(text))
+        assert network != 0.0
+
+
+def test_explanation_credits_each_word_with_the_networks_share(model: ToxicityModel) -> None:
+    """explain adds the network's share of a word, found by occlusion (the logit without that
+    word's vector in the mean), to the word's regression weight; a word without a vector gets
+    none."""
+    text = "You absolute muppet qqzzxq."
+    assert "muppet" in model.vectors.index and "qqzzxq" not in model.vectors.index
+    ours = {c.term: c.weight for c in model.explain(text, top=10)}
+    theirs = {c.term: c.weight for c in _regression_only().explain(text, top=10)}
+    assert ours["qqzzxq"] == pytest.approx(theirs["qqzzxq"])
+    words = ["you", "absolute", "muppet", "qqzzxq"]
+    lexicon = extract(text, model.config).lexicon
+    evidence = model.config.evidence(len(words))
+
+    def network_logit(used: list[str]) -> float:
+        mean = model.vectors.mean(used) * (VECTOR_SCALE * evidence)
+        return model.network.logit(np.concatenate((mean, lexicon)))
+
+    share = network_logit(words) - network_logit(["you", "absolute", "qqzzxq"])
+    assert share != pytest.approx(0.0, abs=1e-3)
+    assert ours["muppet"] == pytest.approx(theirs["muppet"] + share)
+
+
 def test_scores_agree_across_threads(model: ToxicityModel) -> None:
     texts = ABUSIVE + CIVIL + THIRD_PARTY
     expected = [model.score(t) for t in texts]
@@ -401,12 +459,13 @@ def test_training_reproduces_the_shipped_file(tmp_path: Path) -> None:
     """Byte for byte on the kind of CPU the shipped file was trained on. On another (an Intel
     CI machine for a file trained on AMD) numpy adds floats in another order, L-BFGS takes a
     slightly different path and ~40 % of the float16 weights land one rounding step away: then
-    the model must be the same one up to that, every held-out score within 0.002 (measured:
-    0.0008 at most) and everything but the weights identical. A change to the data, features or
-    training moves scores far more (29 new training rows moved one by 0.58)."""
+    the model must be the same one up to that, every held-out score within 0.002 (measured for
+    the regression alone: 0.0008 at most) and everything but the weights identical. A change to
+    the data, features or training moves scores far more (29 new training rows moved one by
+    0.58). The file with the network was trained on the Intel Xeon kind CI runs on."""
     out = tmp_path / "toxicity.npz"
     report = train(DATA, out, seed=42)
-    assert report.converged
+    assert report.converged or report.iterations == Hyper().max_iter  # not a failed line search
     if out.read_bytes() == DEFAULT_PATH.read_bytes():
         return
     shipped, trained = ToxicityModel.load(DEFAULT_PATH), ToxicityModel.load(out)

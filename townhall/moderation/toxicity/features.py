@@ -58,6 +58,7 @@ LEXICON_FEATURES: tuple[str, ...] = (
     "length_4_5",
 )
 _LENGTH_BASE = LEXICON_FEATURES.index("length_1")
+PATTERN_FEATURES = _LENGTH_BASE  # the features before the length indicators match phrases
 _ADDRESS_WINDOW = 3  # words after "you" that count as aimed at the reader
 _TARGET_WINDOW = 4  # how far an insult may follow "you" / a group word and still hit it
 _GROUP_WINDOW = 6

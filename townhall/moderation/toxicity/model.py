@@ -1,19 +1,23 @@
-"""The shipped toxicity model: a logistic regression over hashed n-grams and lexicon features.
+"""The shipped toxicity model: a logistic regression over hashed n-grams and lexicon features,
+plus a small network over the comment's mean word vector whose output is added to the logit.
 
 File format (``.npz``, no pickle, read with ``allow_pickle=False``): ``meta`` (UTF-8 JSON as
-uint8), ``idf`` (float16, one per hashed bucket), ``weights`` (float16, one per feature) and
-``bias`` (float64). The archive is written with fixed timestamps and no compression so that the
-same weights always give the same bytes (CI compares the shipped file with a fresh training run).
+uint8), ``idf`` (float16, one per hashed bucket), ``weights`` (float16, one per feature),
+``bias`` (float64) and the network's ``net_w1``, ``net_b1``, ``net_w2`` (float32). The word
+vectors are a file of their own (``word-vectors.npz``, :mod:`.word_vectors`); ``meta`` names the
+table's version and loading refuses another table. The archive is written with fixed timestamps
+and no compression so that the same weights always give the same bytes (CI compares the shipped
+file with a fresh training run).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import math
 import pathlib
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +25,10 @@ import numpy as np
 
 from townhall.moderation.toxicity.features import (
     LEXICON_FEATURES,
+    PATTERN_FEATURES,
     FeatureConfig,
     FloatArray,
+    IntArray,
     RawFeatures,
     char_buckets,
     extract,
@@ -31,11 +37,19 @@ from townhall.moderation.toxicity.features import (
     tfidf_values,
     word_features,
 )
-from townhall.moderation.toxicity.normalize import tokenize
+from townhall.moderation.toxicity.network import VECTOR_SCALE, Network, network_inputs
+from townhall.moderation.toxicity.normalize import Token, tokenize
+from townhall.moderation.toxicity.npz import write_npz
+from townhall.moderation.toxicity.word_vectors import DEFAULT_PATH as VECTORS_PATH
+from townhall.moderation.toxicity.word_vectors import WordVectors
 
-FORMAT = "townhall-toxicity/2"
+FORMAT = "townhall-toxicity/3"
 DEFAULT_PATH = pathlib.Path(__file__).resolve().parent.parent / "data" / "toxicity.npz"
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+@functools.cache
+def _shared_vectors(path: pathlib.Path) -> WordVectors:
+    return WordVectors.load(path)
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,12 @@ class ToxicityModel:
         bias: float,
         meta: dict[str, Any],
         version: str,
+        *,
+        network: Network | None = None,
+        vectors: WordVectors | None = None,
     ) -> None:
+        if (network is None) != (vectors is None):
+            raise ValueError("a network needs its word vectors, and vectors need a network")
         if idf.shape != (config.word_size + config.char_size,):
             raise ValueError(f"idf has shape {idf.shape}, the config wants {config}")
         if weights.shape != (config.n_features,):
@@ -77,6 +96,8 @@ class ToxicityModel:
         self.meta = meta
         self.version = version
         self.bias = float(bias)
+        self.network = network
+        self.vectors = vectors
         w = config.word_size
         self._idf_word = idf[:w]
         self._idf_char = idf[w:]
@@ -89,8 +110,11 @@ class ToxicityModel:
     # -- file -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: pathlib.Path | None = None) -> ToxicityModel:
-        """Read a model file (default: the one shipped in the package)."""
+    def load(
+        cls, path: pathlib.Path | None = None, vectors_path: pathlib.Path | None = None
+    ) -> ToxicityModel:
+        """Read a model file (default: the one shipped in the package) and the word vectors
+        its network was fitted on (default: the table shipped in the package)."""
         path = DEFAULT_PATH if path is None else pathlib.Path(path)
         blob = path.read_bytes()
         with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
@@ -101,8 +125,20 @@ class ToxicityModel:
             idf = arrays["idf"].astype(np.float64)
             weights = arrays["weights"].astype(np.float64)
             bias = float(arrays["bias"][0])
+            network = Network(
+                w1=arrays["net_w1"].astype(np.float64),
+                b1=arrays["net_b1"].astype(np.float64),
+                w2=arrays["net_w2"].astype(np.float64),
+            )
+        vectors = _shared_vectors(pathlib.Path(vectors_path or VECTORS_PATH).resolve())
+        if vectors.version != meta.get("word_vectors"):
+            raise ValueError(
+                f"{path}: fitted on word vectors {meta.get('word_vectors')}, but the table "
+                f"{vectors_path or VECTORS_PATH} is {vectors.version}; retrain the model "
+                "(townhall moderation train) or restore the table it was fitted on"
+            )
         version = hashlib.sha256(blob).hexdigest()[:12]
-        return cls(config, idf, weights, bias, meta, version)
+        return cls(config, idf, weights, bias, meta, version, network=network, vectors=vectors)
 
     @staticmethod
     def write(
@@ -112,6 +148,7 @@ class ToxicityModel:
         weights: FloatArray,
         bias: float,
         meta: dict[str, Any],
+        network: Network,
     ) -> bytes:
         """Write a model file byte for byte reproducibly; returns the bytes written."""
         meta = {"format": FORMAT, "features": _config_dict(config), **meta}
@@ -122,20 +159,20 @@ class ToxicityModel:
             "idf": idf.astype(np.float16),
             "weights": weights.astype(np.float16),
             "bias": np.array([bias], dtype=np.float64),
+            "net_w1": network.w1.astype(np.float32),
+            "net_b1": network.b1.astype(np.float32),
+            "net_w2": network.w2.astype(np.float32),
         }
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-            for name, array in arrays.items():
-                member = io.BytesIO()
-                np.lib.format.write_array(member, array, allow_pickle=False)
-                info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_EPOCH)
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, member.getvalue())
-        blob = buffer.getvalue()
-        pathlib.Path(path).write_bytes(blob)
-        return blob
+        return write_npz(pathlib.Path(path), arrays)
 
     # -- scoring ----------------------------------------------------------------------------
+
+    def _network_logit(self, tokens: list[Token], lexicon: FloatArray) -> float:
+        if self.network is None or self.vectors is None:
+            return 0.0
+        words = [t.text for t in tokens]
+        evidence = self.config.evidence(len(tokens))
+        return self.network.logit(network_inputs(words, lexicon, self.vectors, evidence))
 
     def _parts(self, raw: RawFeatures) -> tuple[float, Any, Any, Any]:
         word_ids, word_values, word_inverse = tfidf_block(raw.word, self._idf_word)
@@ -149,6 +186,7 @@ class ToxicityModel:
             + float(word_contrib.sum())
             + float(char_contrib.sum())
             + float(lex_contrib.sum())
+            + self._network_logit(raw.tokens, raw.lexicon)
         )
         return (
             logit,
@@ -170,22 +208,63 @@ class ToxicityModel:
             + float(np.dot(self._w_word[word_ids], word_values * evidence))
             + float(np.dot(self._w_char[char_ids], char_values * evidence))
             + float(np.dot(self._w_lex, lexicon))
+            + self._network_logit(tokens, lexicon)
         )
+
+    def logit_parts(self, text: str) -> tuple[float, float]:
+        """The logit split in two: the regression's share (bias, n-grams, lexicon) and the
+        network's (what the words mean), which add up to :meth:`logit`."""
+        tokens = tokenize(text)
+        lexicon, _ = lexicon_features(tokens)
+        network = self._network_logit(tokens, lexicon)
+        return self.logit(text) - network, network
 
     def score(self, text: str) -> float:
         """Probability (0..1) that the comment breaks the policy."""
         return sigmoid(self.logit(text))
+
+    def _network_shares(self, raw: RawFeatures) -> tuple[FloatArray, FloatArray]:
+        """The network's share of the logit per token and per lexicon pattern, by occlusion:
+        how much its output falls when that word's vector is left out of the mean (the other
+        inputs unchanged), or that pattern's count is set to 0. Unlike the regression's terms the
+        shares need not add up to the network's output; they say which words it reacted to."""
+        n = len(raw.tokens)
+        token_share = np.zeros(n)
+        lex_share = np.zeros(len(LEXICON_FEATURES))
+        if self.network is None or self.vectors is None or n == 0:
+            return token_share, lex_share
+        table = self.vectors
+        rows = np.array([table.index.get(t.text, -1) for t in raw.tokens], dtype=np.int64)
+        has = rows >= 0
+        scale = VECTOR_SCALE * self.config.evidence(n)
+        vecs = table.vectors(rows[has])
+        k = len(vecs)
+        total = vecs.sum(axis=0)
+        mean = total / k if k else np.zeros(table.dimensions)
+        base = np.concatenate((mean * scale, raw.lexicon))
+        without = (total - vecs) / (k - 1) if k > 1 else np.zeros((k, table.dimensions))
+        word_rows = np.hstack((without * scale, np.tile(raw.lexicon, (k, 1))))
+        patterns = np.flatnonzero(raw.lexicon[:PATTERN_FEATURES] != 0)
+        lex_rows = _occluded(base, patterns + table.dimensions)
+        logits = self.network.logits(np.vstack((base[None, :], word_rows, lex_rows)))
+        token_share[has] = logits[0] - logits[1 : 1 + k]
+        lex_share[patterns] = logits[0] - logits[1 + k :]
+        return token_share, lex_share
 
     def explain(self, text: str, top: int = 5) -> list[Contribution]:
         """The terms that drove the score, most toxic first.
 
         Each word gets the weight of its unigram, its character n-grams and half of each bigram
         it is in; a matched lexicon pattern ("you are a idiot", "they are vermin") is its own
-        phrase. Sorted by weight, largest (most toxic) first; negative weights (terms that made
-        the comment look civil) come last and only when there are fewer than ``top`` toxic ones.
+        phrase. The network's share is found by occlusion (:meth:`_network_shares`) and added to
+        the word or pattern it came from. Sorted by weight, largest (most toxic) first; negative
+        weights (terms that made the comment look civil) come last and only when there are fewer
+        than ``top`` toxic ones.
         """
         raw = extract(text, self.config)
         _, (word_contrib, word_inverse), (char_contrib, char_inverse), lex = self._parts(raw)
+        token_share, lex_share = self._network_shares(raw)
+        lex = lex + lex_share
         n = len(raw.tokens)
         per_token = np.zeros(n + 1, dtype=np.float64)  # last slot: nowhere
         if len(raw.word):
@@ -197,6 +276,7 @@ class ToxicityModel:
         if len(raw.char):
             occ = char_contrib[char_inverse] / np.bincount(char_inverse)[char_inverse]
             np.add.at(per_token, np.minimum(raw.char_owner, n), occ)
+        per_token[:n] += token_share
         spans: dict[tuple[int, int], float] = {}
         for i, token in enumerate(raw.tokens):
             key = (token.start, token.end)
@@ -216,6 +296,13 @@ class ToxicityModel:
             for (start, end), weight in ranked[: max(top, 0)]
             if weight != 0.0
         ]
+
+
+def _occluded(base: FloatArray, columns: IntArray) -> FloatArray:
+    """Copies of ``base``, one per column, each with that column set to 0."""
+    rows = np.tile(base, (len(columns), 1))
+    rows[np.arange(len(columns)), columns] = 0.0
+    return rows
 
 
 def _config_dict(config: FeatureConfig) -> dict[str, float]:

@@ -3,6 +3,8 @@
 The design matrix is CSR built by hand (``indptr``, ``indices``, ``data``); products use
 ``np.add.reduceat`` and ``np.bincount``, which add in a fixed order, and no BLAS call is made, so
 a run is deterministic and a retrain reproduces the shipped weights bit for bit on one platform.
+The small network beside the regression (``joint_objective``) is dense: its products are numpy
+matrix products, which are deterministic on one machine as well.
 scipy and scikit-learn are not needed (issue 4: ``townhall moderation train`` runs on the
 package's own dependencies).
 """
@@ -74,6 +76,56 @@ def logistic_objective(
     return f
 
 
+def joint_objective(
+    x: CSR,
+    inputs: FloatArray,
+    y: FloatArray,
+    sample_weight: FloatArray,
+    l2: FloatArray,
+    hidden: int,
+    l2_network: float,
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """The logistic objective of a regression on ``x`` *plus* a one-layer tanh network on
+    ``inputs`` (dense, one row per sample) whose output is added to the logit.
+
+    Parameters, flat: the regression's weights (``x.n_cols``), then the network's ``w1``
+    (``hidden`` × inputs, row-major), ``b1`` (``hidden``) and ``w2`` (``hidden``); the network's
+    weights (not ``b1``) get the L2 ``l2_network``.
+    """
+    s = sample_weight / sample_weight.sum()
+    n_lin = x.n_cols
+    n_in = inputs.shape[1]
+
+    def f(theta: FloatArray) -> tuple[float, FloatArray]:
+        w, w1, b1, w2 = split_joint(theta, n_lin, hidden, n_in)
+        h = np.tanh(inputs @ w1.T + b1)
+        z = x.matvec(w) + h @ w2
+        penalty = float(np.sum(l2 * w * w)) + l2_network * float(np.sum(w1 * w1) + np.sum(w2 * w2))
+        loss = float(np.sum(s * (_log1pexp(z) - y * z))) + 0.5 * penalty
+        dz = s * (_sigmoid(z) - y)
+        d_pre = np.outer(dz, w2) * (1.0 - h * h)
+        grad = np.concatenate(
+            (
+                x.rmatvec(dz) + l2 * w,
+                (d_pre.T @ inputs + l2_network * w1).ravel(),
+                d_pre.sum(axis=0),
+                h.T @ dz + l2_network * w2,
+            )
+        )
+        return loss, grad
+
+    return f
+
+
+def split_joint(
+    theta: FloatArray, n_lin: int, hidden: int, n_in: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``joint_objective``'s flat parameters as (regression weights, w1, b1, w2)."""
+    a = n_lin
+    b = a + hidden * n_in
+    return theta[:a], theta[a:b].reshape(hidden, n_in), theta[b : b + hidden], theta[b + hidden :]
+
+
 def lbfgs(
     f: Callable[[FloatArray], tuple[float, FloatArray]],
     w0: FloatArray,
@@ -82,7 +134,8 @@ def lbfgs(
     memory: int = 10,
     tol: float = 1e-6,
 ) -> FitResult:
-    """Minimise a smooth convex ``f`` (value, gradient) from ``w0`` by L-BFGS.
+    """Minimise a smooth ``f`` (value, gradient) from ``w0`` by L-BFGS (to the optimum if
+    ``f`` is convex, to a local one otherwise).
 
     Backtracking line search with the Armijo condition; stops when the largest gradient entry
     falls below ``tol`` or the relative loss change stalls.

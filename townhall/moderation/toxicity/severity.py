@@ -25,10 +25,12 @@ from townhall.moderation.toxicity import lexicon as lx
 from townhall.moderation.toxicity.features import LEXICON_FEATURES, FloatArray
 from townhall.moderation.toxicity.normalize import Token
 
-# Training target of a toxic comment whose only offence is swearing. Chosen on the development
-# split (Impermium train; docs/model-card.md, seventh round): 0.8 / 0.7 / 0.6 gave 0.8996 /
-# 0.9024 / 0.9043 there, and cost civil_test 0.15 / 0.26 / 0.39 points.
-MILD_TARGET = 0.7
+# Training target of a toxic comment whose only offence is swearing, chosen so that about nine
+# in ten held-out comments that only swear reach the nudge threshold (docs/model-card.md): 0.7
+# did that for the regression alone (90 %), 0.75 does it with the network beside it (89 %; 0.7:
+# 86 %). A lower target buys development-split AUC (0.8 / 0.7 / 0.6 gave 0.8996 / 0.9024 /
+# 0.9043 for the regression) with swearing that passes unremarked.
+MILD_TARGET = 0.75
 
 # Lexicon features that mean someone is attacked or addressed: every one but profanity itself and
 # the length indicators.

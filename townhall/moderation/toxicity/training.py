@@ -37,8 +37,10 @@ from townhall.moderation.toxicity.features import (
 )
 from townhall.moderation.toxicity.metrics import precision_recall, roc_auc, threshold_at_fpr
 from townhall.moderation.toxicity.model import ToxicityModel
-from townhall.moderation.toxicity.optimize import CSR, lbfgs, logistic_objective
+from townhall.moderation.toxicity.network import Network, network_inputs
+from townhall.moderation.toxicity.optimize import CSR, joint_objective, lbfgs, split_joint
 from townhall.moderation.toxicity.severity import MILD_TARGET, swearing_only, training_target
+from townhall.moderation.toxicity.word_vectors import WordVectors
 
 # False-positive rates on validation negatives that set the recommended thresholds: hold a
 # comment for review when it is about as toxic as the worst 2 % of civil comments, nudge its
@@ -55,9 +57,11 @@ class Hyper:
     l2: float = 4e-6
     l2_lexicon: float = 1e-7
     min_df: int = 2
-    max_iter: int = 400
+    max_iter: int = 800  # the network is stopped here, not at convergence (model card)
     addressed_toxic_weight: float = ADDRESSED_TOXIC_WEIGHT
     mild_target: float = MILD_TARGET  # toxic rows that only swear (severity.py)
+    hidden: int = 32  # tanh units of the network beside the regression (network.py)
+    l2_network: float = 1e-4
     features: FeatureConfig = field(default_factory=FeatureConfig)
 
 
@@ -83,7 +87,8 @@ class TrainReport:
         lines = [
             f"model    {self.path} ({self.size_bytes / 1e6:.2f} MB, version {self.version})",
             f"fit      {self.iterations} L-BFGS iterations, loss {self.loss:.5f}, "
-            f"{'converged' if self.converged else 'NOT converged'}, {self.seconds:.0f} s",
+            f"{'converged' if self.converged else 'stopped at the iteration budget'}, "
+            f"{self.seconds:.0f} s",
             f"thresholds  hold >= {self.hold_threshold:.2f}   nudge >= {self.nudge_threshold:.2f}",
             f"severity    {self.mild_rows} toxic rows only swear (fitted toward the mild target)",
             "",
@@ -144,6 +149,7 @@ class _Raw:
     lexicon: FloatArray
     n_tokens: int
     mild: bool  # toxic, it would be fitted toward the mild target (severity.py)
+    words: tuple[str, ...]  # the normalised words, for the network's input
 
 
 def _featurize(texts: Sequence[str], config: FeatureConfig) -> list[_Raw]:
@@ -151,7 +157,8 @@ def _featurize(texts: Sequence[str], config: FeatureConfig) -> list[_Raw]:
     for text in texts:
         raw = extract(text, config)
         mild = swearing_only(raw.tokens, raw.lexicon)
-        out.append(_Raw(raw.word, raw.char, raw.lexicon, len(raw.tokens), mild))
+        words = tuple(t.text for t in raw.tokens)
+        out.append(_Raw(raw.word, raw.char, raw.lexicon, len(raw.tokens), mild, words))
     return out
 
 
@@ -222,10 +229,25 @@ def _sample_weights(
 # -- train / evaluate ------------------------------------------------------------------------
 
 
-def fit(
-    corpora: Sequence[Corpus], hyper: Hyper
-) -> tuple[FloatArray, FloatArray, float, dict[str, Any]]:
-    """Fit on ``corpora``; returns (idf, weights, bias, fit info)."""
+def _network_inputs(
+    raws: Sequence[_Raw], vectors: WordVectors, config: FeatureConfig
+) -> FloatArray:
+    return np.array(
+        [network_inputs(r.words, r.lexicon, vectors, config.evidence(r.n_tokens)) for r in raws]
+    )
+
+
+@dataclass(frozen=True)
+class Fitted:
+    idf: FloatArray
+    weights: FloatArray  # rounded to float16, as the file stores them
+    bias: float
+    network: Network  # rounded to float32, as the file stores it
+    info: dict[str, Any]
+
+
+def fit(corpora: Sequence[Corpus], hyper: Hyper, vectors: WordVectors, *, seed: int = 42) -> Fitted:
+    """Fit the regression and the network beside it on ``corpora``, in one objective."""
     config = hyper.features
     texts = [t for c in corpora for t in c.texts]
     labels = np.concatenate([c.labels for c in corpora])
@@ -238,14 +260,31 @@ def fit(
     )
     idf = _idf(raws, config, hyper.min_df)
     x = _design(raws, idf, config)
+    inputs = _network_inputs(raws, vectors, config)
     l2 = np.full(x.n_cols, hyper.l2)
     l2[config.word_size + config.char_size : config.n_features] = hyper.l2_lexicon
     l2[-1] = 0.0  # bias
     addressed = np.array([r.lexicon[_ADDRESSES_READER] > 0 for r in raws], dtype=np.bool_)
     weights = _sample_weights(corpora, addressed, hyper.addressed_toxic_weight)
-    objective = logistic_objective(x, y, weights, l2)
-    result = lbfgs(objective, np.zeros(x.n_cols), max_iter=hyper.max_iter)
-    weights = result.weights[:-1].astype(np.float16).astype(np.float64)
+    objective = joint_objective(x, inputs, y, weights, l2, hyper.hidden, hyper.l2_network)
+    # the regression starts at zero, the network at small random weights (a fixed seed)
+    rng = np.random.default_rng(seed)
+    n_in = inputs.shape[1]
+    start = np.concatenate(
+        (
+            np.zeros(x.n_cols),
+            rng.normal(0.0, 1.0 / math.sqrt(n_in), hyper.hidden * n_in),
+            np.zeros(hyper.hidden),
+            rng.normal(0.0, 1.0 / math.sqrt(hyper.hidden), hyper.hidden),
+        )
+    )
+    result = lbfgs(objective, start, max_iter=hyper.max_iter)
+    w, w1, b1, w2 = split_joint(result.weights, x.n_cols, hyper.hidden, n_in)
+    network = Network(
+        w1=w1.astype(np.float32).astype(np.float64),
+        b1=b1.astype(np.float32).astype(np.float64),
+        w2=w2.astype(np.float32).astype(np.float64),
+    )
     info = {
         "iterations": result.iterations,
         "converged": result.converged,
@@ -253,7 +292,8 @@ def fit(
         "nnz": len(x.data),
         "mild_rows": sum(1 for r, label in zip(raws, labels, strict=True) if label and r.mild),
     }
-    return idf, weights, float(result.weights[-1]), info
+    weights16 = w[:-1].astype(np.float16).astype(np.float64)
+    return Fitted(idf, weights16, float(w[-1]), network, info)
 
 
 def train(
@@ -269,7 +309,9 @@ def train(
         held = validation_mask(corpus.texts, seed)
         fit_parts.append(corpus.subset(~held))
         val_parts.append(corpus.subset(held))
-    idf, weights, bias, info = fit(fit_parts, hyper)
+    vectors = WordVectors.load()
+    fitted = fit(fit_parts, hyper, vectors, seed=seed)
+    info = fitted.info
 
     meta: dict[str, Any] = {
         "trained_on": {c.name: len(c) for c in fit_parts},
@@ -279,12 +321,18 @@ def train(
             "min_df": hyper.min_df,
             "addressed_toxic_weight": hyper.addressed_toxic_weight,
             "mild_target": hyper.mild_target,
+            "hidden": hyper.hidden,
+            "l2_network": hyper.l2_network,
         },
+        "word_vectors": vectors.version,
         "lexicon_features": list(LEXICON_FEATURES),
         "seed": seed,
     }
     # thresholds come from the validation rows, scored by the quantised model as shipped
-    draft = ToxicityModel(hyper.features, idf, weights, bias, meta, "draft")
+    draft = ToxicityModel(
+        hyper.features, fitted.idf, fitted.weights, fitted.bias, meta, "draft",
+        network=fitted.network, vectors=vectors,
+    )  # fmt: skip
     val_scores = {c.name: np.array([draft.score(t) for t in c.texts]) for c in val_parts}
     labels = np.concatenate([c.labels for c in val_parts])
     scores = np.concatenate([val_scores[c.name] for c in val_parts])
@@ -294,7 +342,9 @@ def train(
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    blob = ToxicityModel.write(out_path, hyper.features, idf, weights, bias, meta)
+    blob = ToxicityModel.write(
+        out_path, hyper.features, fitted.idf, fitted.weights, fitted.bias, meta, fitted.network
+    )
     model = ToxicityModel.load(out_path)
     return TrainReport(
         path=str(out_path),
