@@ -30,7 +30,7 @@ def test_keyboard_only_posting_and_replying(
     page, widget = open_widget(new_page, host, api, before="<a href='#top'>Top</a>")
     page.locator("body").focus()
     tab_to(page, widget.get_by_label("Your comment"))
-    page.keyboard.type("Typed, not clicked.")
+    page.keyboard.type("Typed, then posted with Enter.")
     page.keyboard.press("Tab")  # -> name
     page.keyboard.type("Kim")
     page.keyboard.press("Tab")  # -> email (never shown)
@@ -41,7 +41,7 @@ def test_keyboard_only_posting_and_replying(
     page.keyboard.press("Tab")  # -> Post comment
     assert focused_tag(page) == "button"
     page.keyboard.press("Enter")
-    new = widget.locator("li[data-id]", has_text="Typed, not clicked.")
+    new = widget.locator("li[data-id]", has_text="Typed, then posted with Enter.")
     expect(new).to_have_count(1)
     new_id = new.get_attribute("data-id")
     expect(comment(widget, new_id)).to_be_focused()  # focus follows the new comment
