@@ -475,3 +475,27 @@ def test_training_reproduces_the_shipped_file(tmp_path: Path) -> None:
     for corpus in held_out_splits(DATA):
         drift = max(abs(trained.score(t) - shipped.score(t)) for t in corpus.texts)
         assert drift <= 0.002, f"{corpus.name}: a score moved by {drift:.4f}"
+
+
+def test_a_model_without_its_word_vectors_turns_the_check_off_not_the_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A table that does not match the model (an operator's edit, a half-finished upgrade): the
+    toxicity check is skipped with a warning, and comments are still moderated by the rest."""
+    from townhall.moderation.checks import toxicity as check
+    from townhall.moderation.toxicity import model as model_module
+
+    table = WordVectors.load()
+    words = sorted(table.index, key=table.index.__getitem__)
+    other = tmp_path / "word-vectors.npz"
+    write_table(other, words, table.vectors(range(len(words))) * 1.5)
+    monkeypatch.setattr(model_module, "VECTORS_PATH", other)
+    default_model.cache_clear()
+    check.load_model.cache_clear()
+    try:
+        with caplog.at_level("WARNING"):
+            assert check.load_model() is None
+        assert "retrain the model" in caplog.text
+    finally:
+        default_model.cache_clear()
+        check.load_model.cache_clear()

@@ -3,7 +3,8 @@ reject. The result carries the score and, when it acts, the words that drove it,
 moderator sees why (issue 4).
 
 The model lives in :mod:`townhall.moderation.toxicity` and is loaded once per process on
-first use. If it is not installed the check says nothing rather than failing every comment.
+first use. If it is not installed, or its file does not match the word vectors beside it, the
+check says nothing (and logs why, once) rather than failing every comment.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def load_model() -> ToxicityModel | None:
     try:
         module = importlib.import_module("townhall.moderation.toxicity")
         model: ToxicityModel = module.default_model()
-    except (ImportError, AttributeError, OSError) as exc:
+    except (ImportError, AttributeError, OSError, ValueError) as exc:
         log.warning("toxicity model unavailable (%s): the toxicity check is skipped", exc)
         return None
     return model
