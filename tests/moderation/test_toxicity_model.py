@@ -224,13 +224,18 @@ def test_files_are_small_and_have_no_pickle() -> None:
         assert set(arrays.files) == {"meta", "idf", "weights", "bias", "net_w1", "net_b1", "net_w2"}
 
 
-def test_refuses_word_vectors_it_was_not_fitted_on(tmp_path: Path) -> None:
+def _another_table(tmp_path: Path) -> Path:
+    """The shipped word vectors, scaled: the same words, another table (another version)."""
     table = WordVectors.load()
     words = sorted(table.index, key=table.index.__getitem__)
     other = tmp_path / "word-vectors.npz"
     write_table(other, words, table.vectors(range(len(words))) * 1.5)
+    return other
+
+
+def test_refuses_word_vectors_it_was_not_fitted_on(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="retrain the model"):
-        ToxicityModel.load(DEFAULT_PATH, vectors_path=other)
+        ToxicityModel.load(DEFAULT_PATH, vectors_path=_another_table(tmp_path))
 
 
 def test_thresholds_match_the_model_file(model: ToxicityModel) -> None:
@@ -485,11 +490,7 @@ def test_a_model_without_its_word_vectors_turns_the_check_off_not_the_site(
     from townhall.moderation.checks import toxicity as check
     from townhall.moderation.toxicity import model as model_module
 
-    table = WordVectors.load()
-    words = sorted(table.index, key=table.index.__getitem__)
-    other = tmp_path / "word-vectors.npz"
-    write_table(other, words, table.vectors(range(len(words))) * 1.5)
-    monkeypatch.setattr(model_module, "VECTORS_PATH", other)
+    monkeypatch.setattr(model_module, "VECTORS_PATH", _another_table(tmp_path))
     default_model.cache_clear()
     check.load_model.cache_clear()
     try:
