@@ -130,11 +130,12 @@ class ToxicityModel:
                 b1=arrays["net_b1"].astype(np.float64),
                 w2=arrays["net_w2"].astype(np.float64),
             )
-        vectors = _shared_vectors(pathlib.Path(vectors_path or VECTORS_PATH).resolve())
+        table_path = pathlib.Path(vectors_path or VECTORS_PATH)
+        vectors = _shared_vectors(table_path.resolve())
         if vectors.version != meta.get("word_vectors"):
             raise ValueError(
                 f"{path}: fitted on word vectors {meta.get('word_vectors')}, but the table "
-                f"{vectors_path or VECTORS_PATH} is {vectors.version}; retrain the model "
+                f"{table_path} is {vectors.version}; retrain the model "
                 "(townhall moderation train) or restore the table it was fitted on"
             )
         version = hashlib.sha256(blob).hexdigest()[:12]
@@ -197,27 +198,25 @@ class ToxicityModel:
 
     def logit(self, text: str) -> float:
         """The log-odds of toxicity."""
+        regression, network = self.logit_parts(text)
+        return regression + network
+
+    def logit_parts(self, text: str) -> tuple[float, float]:
+        """The logit split in two: the regression's share (bias, n-grams, lexicon) and the
+        network's (what the words mean), which add up to :meth:`logit`."""
         tokens = tokenize(text)
         words, _, _ = word_features(tokens, self.config.word_size - 1)
         word_ids, word_values = tfidf_values(np.asarray(words, dtype=np.int64), self._idf_word)
         char_ids, char_values = tfidf_values(char_buckets(tokens, self.config), self._idf_char)
         lexicon, _ = lexicon_features(tokens)
         evidence = self.config.evidence(len(tokens))
-        return (
+        regression = (
             self.bias
             + float(np.dot(self._w_word[word_ids], word_values * evidence))
             + float(np.dot(self._w_char[char_ids], char_values * evidence))
             + float(np.dot(self._w_lex, lexicon))
-            + self._network_logit(tokens, lexicon)
         )
-
-    def logit_parts(self, text: str) -> tuple[float, float]:
-        """The logit split in two: the regression's share (bias, n-grams, lexicon) and the
-        network's (what the words mean), which add up to :meth:`logit`."""
-        tokens = tokenize(text)
-        lexicon, _ = lexicon_features(tokens)
-        network = self._network_logit(tokens, lexicon)
-        return self.logit(text) - network, network
+        return regression, self._network_logit(tokens, lexicon)
 
     def score(self, text: str) -> float:
         """Probability (0..1) that the comment breaks the policy."""

@@ -61,21 +61,6 @@ def _sigmoid(z: FloatArray) -> FloatArray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def logistic_objective(
-    x: CSR, y: FloatArray, sample_weight: FloatArray, l2: FloatArray
-) -> Callable[[FloatArray], tuple[float, FloatArray]]:
-    """Mean weighted log-loss plus ``0.5 * sum(l2 * w**2)``, and its gradient."""
-    s = sample_weight / sample_weight.sum()
-
-    def f(w: FloatArray) -> tuple[float, FloatArray]:
-        z = x.matvec(w)
-        loss = float(np.sum(s * (_log1pexp(z) - y * z))) + 0.5 * float(np.sum(l2 * w * w))
-        grad = x.rmatvec(s * (_sigmoid(z) - y)) + l2 * w
-        return loss, grad
-
-    return f
-
-
 def joint_objective(
     x: CSR,
     inputs: FloatArray,

@@ -147,9 +147,12 @@ class _Raw:
     word: IntArray
     char: IntArray
     lexicon: FloatArray
-    n_tokens: int
     mild: bool  # toxic, it would be fitted toward the mild target (severity.py)
     words: tuple[str, ...]  # the normalised words, for the network's input
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.words)
 
 
 def _featurize(texts: Sequence[str], config: FeatureConfig) -> list[_Raw]:
@@ -158,7 +161,7 @@ def _featurize(texts: Sequence[str], config: FeatureConfig) -> list[_Raw]:
         raw = extract(text, config)
         mild = swearing_only(raw.tokens, raw.lexicon)
         words = tuple(t.text for t in raw.tokens)
-        out.append(_Raw(raw.word, raw.char, raw.lexicon, len(raw.tokens), mild, words))
+        out.append(_Raw(raw.word, raw.char, raw.lexicon, mild, words))
     return out
 
 
