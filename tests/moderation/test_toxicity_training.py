@@ -89,3 +89,22 @@ def test_loading_rejects_other_files(tmp_path: Path) -> None:
     bogus.write_bytes(b"not a zip")
     with pytest.raises(Exception):  # noqa: B017 - any read error will do
         ToxicityModel.load(bogus)
+
+
+def test_the_train_command_trains_on_the_pinned_kernels(
+    data_dir: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """``townhall moderation train`` runs the fit in a child process that starts with numpy's and
+    OpenBLAS's kernels pinned (numpy reads them only when it loads), and reports what it wrote."""
+    from townhall.moderation.toxicity import kernels
+    from townhall.moderation.toxicity.__main__ import main
+
+    if not kernels.can_pin():
+        pytest.skip("the pinned kernels need x86-64 with AVX2+FMA")
+    out = tmp_path / "cli.npz"
+    assert main(["train", "--data", str(data_dir), "--model", str(out)]) == 0
+    printed = capfd.readouterr().out
+    assert "kernels  pinned:" in printed and "OPENBLAS_CORETYPE=Haswell" in printed
+    assert "tiny_test" in printed and f"model written to {out}" in printed
+    assert (tmp_path / "toxicity-metrics.json").exists()
+    assert ToxicityModel.load(out).score("you idiot") > ToxicityModel.load(out).score("rain")

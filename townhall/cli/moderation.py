@@ -33,15 +33,12 @@ def moderation_group() -> None:
 )
 def train_command(data_dir: Path, out: Path | None) -> None:
     """Train the toxicity model from the repository's data, reproducing the shipped file."""
-    from townhall.moderation.toxicity import DEFAULT_PATH, ToxicityModel, training
+    from townhall.moderation.toxicity.__main__ import main
 
-    target = out or DEFAULT_PATH
-    report = training.train(data_dir, target, seed=42)
-    click.echo(report.format())
-    figures = training.evaluate(ToxicityModel.load(target), data_dir)
-    training.write_metrics(figures, target.with_name("toxicity-metrics.json"))
-    click.echo(figures.format())
-    click.echo(f"model written to {target}")
+    args = ["train", "--data", str(data_dir)] + (["--model", str(out)] if out else [])
+    status = main(args)
+    if status:
+        raise SystemExit(status)
 
 
 @moderation_group.command("evaluate")

@@ -3,7 +3,8 @@
 ``train`` is deterministic: the validation split is a hash of the seed and the text, features are
 hashed with fixed functions, the optimiser is full-batch L-BFGS in plain numpy with sums in a
 fixed order, and the file is written without timestamps. The same data and seed therefore give
-the same bytes, which CI checks against the shipped file.
+the same bytes, which CI checks against the shipped file, on every CPU that runs the same numeric
+kernels: the ``train`` command pins them (``kernels.py``).
 """
 
 from __future__ import annotations
