@@ -39,6 +39,7 @@ PROFANE_INSULTS: frozenset[str] = words(
     cunt* asshole* arsehole* jackass* dumbass* smartass* asshat* dick dicks dickhead* dickwad*
     cocksucker* pussy pussies whore* slut* bastard* twat* wanker* tosser* prick* douche*
     douchebag* turd* scumbag* shitbag* shithead* hoe hoes thot skank* pos sob
+    knobhead* knobend* bellend* tosspot* gobshite* dickweed*
     """
 )
 # Slurs for a group of people.
@@ -52,7 +53,11 @@ PROFANITY: frozenset[str] = SWEARING | PROFANE_INSULTS | SLURS
 
 # Words for a person that insult them without swearing: the "you're a moron" kind. Adjectives
 # as often said of a plan as of a person ("foolish", "useless", "pathetic") are left out: a
-# strong opinion about a policy is not an insult (issue 4); the n-grams still learn them.
+# strong opinion about a policy is not an insult (issue 4); the n-grams still learn them. The
+# last lines are slang the public data hardly has ("numpty", "pillock"), which only a listing
+# can teach; slang that is also an innocent word ("muppet", "plank", "wally", "clot",
+# "dipstick") is left out, and exact forms are used where a stem would catch a place or a
+# word ("dork", not "Dorking"; "prat", not "prattle").
 INSULT: frozenset[str] = words(
     """
     idiot* idiotic moron* moronic stupid* dumb dumber dumbest dummy dummies imbecile* cretin*
@@ -71,6 +76,11 @@ INSULT: frozenset[str] = words(
     psychotic sociopath* psychopath* maniac* imbecilic loon loony looney kook* dingbat* doofus*
     goofball* bozo* chump* sucker* wimp* sissy* pansy* dweeb* scoundrel* villain* weasel* swine
     mutt* donkey* monkey* neanderthal* caveman* troglodyte*
+    numpty numpties pillock* plonker* dingus* wazzock* dunderhead* lamebrain* birdbrain*
+    chucklehead* fathead* peabrain* dimbulb* thicko* thickie* dullard* gormless mouthbreather*
+    twerp* ninny ninnies schmuck* putz eejit* drongo* bampot* lummox* galoot* prat prats dork
+    dorks ratbag* toerag* guttersnipe* scrote scrotes harridan* hag hags reprobate* layabout*
+    freeloader* sponger* scrounger* sleazeball* sleazebag* dirtbag* chav chavs pleb plebs
     """
 )
 
