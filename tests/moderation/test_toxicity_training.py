@@ -108,3 +108,14 @@ def test_the_train_command_trains_on_the_pinned_kernels(
     assert "tiny_test" in printed and f"model written to {out}" in printed
     assert (tmp_path / "toxicity-metrics.json").exists()
     assert ToxicityModel.load(out).score("you idiot") > ToxicityModel.load(out).score("rain")
+
+
+def test_the_train_command_says_what_is_missing(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from townhall.moderation.toxicity.__main__ import main
+
+    assert main(["train", "--data", str(tmp_path / "nowhere"), "--model", str(tmp_path / "m")]) == 2
+    captured = capfd.readouterr()
+    assert f"error: no training data in {tmp_path / 'nowhere' / 'train'}" in captured.err
+    assert "Traceback" not in captured.err and not (tmp_path / "m").exists()

@@ -20,7 +20,7 @@ def moderation_group() -> None:
 @click.option(
     "--data",
     "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=Path("data/toxicity"),
     show_default=True,
     help="Training data folder (from the repository).",
@@ -45,12 +45,12 @@ def train_command(data_dir: Path, out: Path | None) -> None:
 @click.option(
     "--data",
     "data_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=Path("data/toxicity"),
     show_default=True,
     help="Data folder with the held-out splits.",
 )
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def evaluate_command(data_dir: Path, model_path: Path | None, as_json: bool) -> None:
     """Print ROC-AUC, precision and recall on the held-out splits."""

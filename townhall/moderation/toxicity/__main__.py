@@ -27,6 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-metrics", action="store_true", help="do not write the metrics JSON")
     args = parser.parse_args(args_list)
+    try:
+        return _run(args, args_list)
+    except FileNotFoundError as exc:  # no data folder or model file: say which, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, args_list: list[str]) -> int:
     if args.command == "train":
         if kernels.can_pin() and not kernels.pinned():
             return kernels.run_pinned(args_list)
