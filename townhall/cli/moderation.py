@@ -35,7 +35,7 @@ def train_command(data_dir: Path, out: Path | None) -> None:
     """Train the toxicity model from the repository's data, reproducing the shipped file."""
     from townhall.moderation.toxicity.__main__ import main
 
-    args = ["train", "--data", str(data_dir)] + (["--model", str(out)] if out else [])
+    args = ["train", f"--data={data_dir}"] + ([f"--model={out}"] if out else [])
     status = main(args)
     if status:
         raise SystemExit(status)

@@ -2,7 +2,8 @@
 
 ``train`` rebuilds the shipped model from ``data/toxicity`` and records its evaluation next to it;
 on an x86-64 CPU it runs in a child process with the numeric kernels pinned (``kernels.py``), so
-that it writes the shipped file's bytes. ``evaluate`` prints the held-out metrics of a model file.
+that it writes the shipped file's bytes. ``evaluate`` prints the held-out metrics of a model file;
+``kernels`` prints the kernels ``train`` would run on.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ METRICS_NAME = "toxicity-metrics.json"
 def main(argv: list[str] | None = None) -> int:
     args_list = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m townhall.moderation.toxicity")
-    parser.add_argument("command", choices=["train", "evaluate"])
+    parser.add_argument("command", choices=["train", "evaluate", "kernels"])
     parser.add_argument("--data", type=Path, default=Path("data/toxicity"))
     parser.add_argument("--model", type=Path, default=DEFAULT_PATH)
     parser.add_argument("--seed", type=int, default=42)
@@ -35,9 +36,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, args_list: list[str]) -> int:
+    if args.command in {"train", "kernels"} and kernels.can_pin() and not kernels.pinned():
+        return kernels.run_pinned(args_list)
+    if args.command == "kernels":
+        print(kernels.describe())
+        return 0
     if args.command == "train":
-        if kernels.can_pin() and not kernels.pinned():
-            return kernels.run_pinned(args_list)
         report = train(args.data, args.model, seed=args.seed)
         print(kernels.describe())
         print(report.format())
