@@ -56,6 +56,7 @@ OBFUSCATED = [
     "go f**k yourself",
     "you are an i d i o t",
     "stuuuupid idiooooot",
+    "you d**k",
 ]
 # Swearing that names nobody is milder (severity.py): its author is nudged, and the obfuscated
 # spelling scores as the plain one does. (A site that holds all swearing lists the words.)
@@ -404,8 +405,8 @@ def test_civil_texts_with_the_putdowns_words_are_rarely_nudged(model: ToxicityMo
     """Model ``81d407ea9bcd`` nudged 12 of these 40 at its threshold (0.38) and held two ("Do
     your homework before you vote." 0.95, "You must be so proud of her." 0.96); the sixth policy
     round's hard negatives bring that to 6 nudged (at 0.37), none held; model fb58fee5d436 to 5,
-    69e4fbce1941 (with the network, at 0.40) to 2; 6b9e37bff82e (ninth round, slang) nudges 3.
-    Between training seeds the count moves by one or two (seed 7 of 6b9e37bff82e's data: 4)."""
+    69e4fbce1941 (with the network, at 0.40) to 2; 71e15477a36e (ninth round, slang) nudges 3.
+    Between training seeds the count moves by one or two (a draft of the ninth round: 3 and 4)."""
     scores = {text: model.score(text) for text in PUTDOWN_WORD_PROBES}
     nudged, held = _nudged_and_held(scores)
     assert not held
@@ -416,14 +417,15 @@ def test_civil_texts_with_the_putdowns_words_are_rarely_nudged(model: ToxicityMo
 
 def test_kind_words_to_the_reader_are_rarely_nudged(model: ToxicityModel) -> None:
     """d1b5fb6aad4b nudged 31 of these 40; the seventh policy round brought it to 13, the
-    network (69e4fbce1941) to 9; 6b9e37bff82e nudges 10 (seed 7 of the same data: 8)."""
+    network (69e4fbce1941) to 9, as 71e15477a36e does."""
     nudged, held = _nudged_and_held({text: model.score(text) for text in COMPLIMENT_PROBES})
     assert not held
-    assert len(nudged) <= 10, nudged
+    assert len(nudged) <= 9, nudged
 
 
 def test_civil_sentences_that_name_a_group_are_rarely_nudged(model: ToxicityModel) -> None:
-    """69e4fbce1941 nudged 9 of these 40; with the ninth policy round 6b9e37bff82e nudges 2."""
+    """69e4fbce1941 nudged 9 of these 40; with the ninth policy round 71e15477a36e nudges none,
+    but three sit just under the threshold (0.38): the bound allows what another seed gave (2)."""
     nudged, held = _nudged_and_held({text: model.score(text) for text in IDENTITY_PROBES})
     assert not held
     assert len(nudged) <= 2, nudged
@@ -596,30 +598,38 @@ def test_training_reproduces_the_shipped_file(tmp_path: Path) -> None:
     pytest.fail(f"retrain and commit the model: meta {changed} differ, scores moved by {moved}")
 
 
-def test_training_children_run_on_the_pinned_kernels() -> None:
-    """numpy reads the pinning from the environment when it loads: a child started by
-    ``run_pinned`` runs OpenBLAS's Haswell kernels on two threads and none of numpy's AVX-512
-    loops, whatever this CPU has."""
-    if not kernels.can_pin():
-        pytest.skip("the pinned kernels need x86-64 with AVX2+FMA")
-    probe = (
-        "import ctypes, glob, os, numpy\n"
-        "from numpy._core._multiarray_umath import __cpu_features__ as f\n"
-        "libs = glob.glob(os.path.join(os.path.dirname(numpy.__file__), os.pardir,"
-        " 'numpy.libs', '*openblas*'))\n"
-        "blas = ctypes.CDLL(libs[0])\n"
-        "core = blas.scipy_openblas_get_corename64_; core.restype = ctypes.c_char_p\n"
-        "threads = blas.scipy_openblas_get_num_threads64_\n"
-        "print(f['X86_V4'], f['AVX2'], core().decode(), threads())\n"
-    )
-    environ = {**os.environ, **kernels.PINNED_ENVIRONMENT}
+# What a CPU with AVX-512 picks by itself, approximated on any x86-64 CPU: other OpenBLAS kernels,
+# one thread, numpy's baseline loops.
+OTHER_KERNELS = {
+    "OPENBLAS_CORETYPE": "Sandybridge",
+    "OPENBLAS_NUM_THREADS": "1",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V3",
+}
+
+
+@pytest.mark.skipif(not kernels.can_pin(), reason="the pinned kernels need x86-64 with AVX2+FMA")
+def test_training_runs_on_the_pinned_kernels_whatever_the_environment_asks(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """numpy reads its kernels from the environment once, when it loads: ``train`` (and
+    ``kernels``, which reports what ``train`` would run on) start a child with them pinned, and the
+    child reads back what numpy and OpenBLAS chose."""
+    from townhall.moderation.toxicity.__main__ import main
+
+    for name, value in OTHER_KERNELS.items():
+        monkeypatch.setenv(name, value)
+    assert main(["kernels"]) == 0
+    assert capfd.readouterr().out.strip() == f"kernels  pinned: {kernels.PINNED_KERNELS}"
+
+
+@pytest.mark.skipif(not kernels.can_pin(), reason="the pinned kernels need x86-64 with AVX2+FMA")
+def test_the_report_names_the_kernels_a_process_really_runs() -> None:
+    probe = "from townhall.moderation.toxicity import kernels; print(kernels.describe())"
+    environ = {**os.environ, **OTHER_KERNELS, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [sys.executable, "-c", probe], env=environ, capture_output=True, text=True, check=True
     )
-    x86_v4, avx2, core, threads = done.stdout.split()
-    assert (x86_v4, avx2, core) == ("False", "True", "Haswell")
-    assert int(threads) == min(2, os.cpu_count() or 1)
-    assert kernels.pinned(environ) and not kernels.pinned({})
+    assert done.stdout.startswith("kernels  numpy X86_V2, OpenBLAS Sandybridge, 1 threads: not the")
 
 
 def test_a_model_without_its_word_vectors_turns_the_check_off_not_the_site(

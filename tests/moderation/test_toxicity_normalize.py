@@ -32,6 +32,10 @@ from townhall.moderation.toxicity.normalize import normalized_text, tokenize
         # not obfuscation: ordinary words and chat shorthand stay as they are
         ("u r a good cook", "u r a good cook"),
         ("goood cool", "good cool"),
+        # listed slang is not offered to the mask resolver: "d**k" is not "dork", nor "h**s" "hags"
+        ("you d**k", "you dick"),
+        ("h**s and c**p", "hoes and crap"),
+        ("what a numptyyy", "what a numpty"),
     ],
 )
 def test_normalised_forms(raw: str, normal: str) -> None:
