@@ -222,14 +222,13 @@ DEHUMANISE = WordList(DEHUMANISING)
 VIOLENT = WordList(VIOLENCE)
 NICKNAMES = WordList(NICKNAME_WORDS)
 
-# Every word the normaliser may resolve an obfuscated spelling to.
+# Every word the normaliser may resolve an obfuscated spelling to (not the slang: see above).
+_SLANG = WordList(SLANG_INSULTS | SLANG_PROFANE_INSULTS).words()
 RESOLVABLE: frozenset[str] = frozenset(
     w
     for w in PROFANE.words() | INSULTING.words() | DEHUMANISE.words()
-    if len(w) >= 3 and w not in {"pos", "sob", "mf", "ass"}
-) - WordList(SLANG_INSULTS | SLANG_PROFANE_INSULTS).words() | frozenset(
-    {"ass", "arse", "fuck", "fucking", "fucker", "shit", "bullshit", "bitch"}
-)
+    if len(w) >= 3 and w not in {"pos", "sob", "mf", "ass"} and w not in _SLANG
+) | frozenset({"ass", "arse", "fuck", "fucking", "fucker", "shit", "bullshit", "bitch"})
 
 
 def is_abusive_word(token: str) -> bool:
