@@ -576,8 +576,13 @@ def test_heldout_auc_does_not_drop(model: ToxicityModel, monkeypatch: pytest.Mon
         assert split in measured
 
 
+PINNABLE = pytest.mark.skipif(
+    not kernels.can_pin(), reason=f"the pinned kernels need {kernels.REQUIREMENTS}"
+)
+
+
 @pytest.mark.slow
-@pytest.mark.skipif(not kernels.can_pin(), reason="the shipped bytes need x86-64 with AVX2+FMA")
+@PINNABLE
 def test_training_reproduces_the_shipped_file(tmp_path: Path) -> None:
     """Byte for byte, on any x86-64 CPU with AVX2: training runs with numpy's and OpenBLAS's
     kernels pinned (``kernels.py``). Without the pinning the network's fit is not the same model
@@ -607,7 +612,7 @@ OTHER_KERNELS = {
 }
 
 
-@pytest.mark.skipif(not kernels.can_pin(), reason="the pinned kernels need x86-64 with AVX2+FMA")
+@PINNABLE
 def test_training_runs_on_the_pinned_kernels_whatever_the_environment_asks(
     monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -622,7 +627,7 @@ def test_training_runs_on_the_pinned_kernels_whatever_the_environment_asks(
     assert capfd.readouterr().out.strip() == f"kernels  pinned: {kernels.PINNED_KERNELS}"
 
 
-@pytest.mark.skipif(not kernels.can_pin(), reason="the pinned kernels need x86-64 with AVX2+FMA")
+@PINNABLE
 def test_the_report_names_the_kernels_a_process_really_runs() -> None:
     probe = "from townhall.moderation.toxicity import kernels; print(kernels.describe())"
     environ = {**os.environ, **OTHER_KERNELS, "PYTHONPATH": str(ROOT)}

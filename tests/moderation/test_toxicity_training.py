@@ -103,7 +103,7 @@ def test_townhall_moderation_train_trains_on_the_pinned_kernels(
     from townhall.moderation.toxicity import kernels
 
     if not kernels.can_pin():
-        pytest.skip("the pinned kernels need x86-64 with AVX2+FMA")
+        pytest.skip(f"the pinned kernels need {kernels.REQUIREMENTS}")
     out = tmp_path / "cli.npz"
     command = "from townhall.cli import main; main()"
     args = ["moderation", "train", "--data", str(data_dir), "--out", str(out)]

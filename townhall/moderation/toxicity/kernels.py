@@ -34,6 +34,7 @@ PINNED_ENVIRONMENT: Mapping[str, str] = {
     "OPENBLAS_NUM_THREADS": "2",
 }
 PINNED_KERNELS = "numpy X86_V3, OpenBLAS Haswell, 2 threads"
+REQUIREMENTS = "x86-64 with AVX2 and FMA, two cores or more, numpy 2.4 or later"
 MODULE = "townhall.moderation.toxicity"
 
 
@@ -45,8 +46,8 @@ def _cpu_features() -> dict[str, bool]:
 
 
 def can_pin() -> bool:
-    """Whether this machine runs the pinned kernels: x86-64 with AVX2 and FMA, two cores or
-    more, and numpy 2.4 or later (whose x86 feature groups the pinning names)."""
+    """Whether this machine runs the pinned kernels (``REQUIREMENTS``; numpy 2.4 is the first
+    whose x86 feature groups the pinning names)."""
     if platform.machine().lower() not in {"x86_64", "amd64"} or (os.cpu_count() or 1) < 2:
         return False
     if tuple(int(part) for part in np.__version__.split(".")[:2]) < (2, 4):
