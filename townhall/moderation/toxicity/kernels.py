@@ -2,7 +2,7 @@
 
 numpy and OpenBLAS pick their code for the CPU once, when numpy is imported: numpy's SIMD loops
 (AVX-512 ``exp``/``log`` and AVX2 ``tanh`` where the CPU has them), OpenBLAS's matrix kernels
-(SkylakeX on an AVX-512 Xeon, Haswell on an AVX2 EPYC) and its number of threads. Each gives
+(SkylakeX on an AVX-512 Xeon or EPYC, Haswell on an AVX2 EPYC) and its number of threads. Each gives
 results that differ in the last bit. The regression alone forgave that (held-out scores moved by
 0.0008 at most between the two CPUs), but the network's 800 L-BFGS iterations on a non-convex
 objective amplify it: the same data and seed trained on the Intel Xeon and on the AMD EPYC kind
