@@ -16,6 +16,20 @@ from townhall.domain.comments import NewComment, Posted, submit_comment
 from townhall.domain.identity import Reader
 from townhall.domain.services import Services
 from townhall.domain.sites import Site, create_site, update_site
+from townhall.moderation.toxicity import kernels
+
+# Tests of the pinned training kernels run where the pinning does (kernels.can_pin).
+PINNABLE = pytest.mark.skipif(
+    not kernels.can_pin(), reason=f"the pinned kernels need {kernels.REQUIREMENTS}"
+)
+# Kernels other than the pinned ones on any x86-64 CPU: other OpenBLAS kernels, one thread and
+# numpy's baseline loops. X86_V4 and the AVX-512 groups go too: on a CPU with AVX-512 (the AMD
+# EPYC of 2026-11-27 18:00 had it) turning X86_V3 off left numpy on X86_V4.
+OTHER_KERNELS = {
+    "OPENBLAS_CORETYPE": "Sandybridge",
+    "OPENBLAS_NUM_THREADS": "1",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+}
 
 
 @pytest.fixture

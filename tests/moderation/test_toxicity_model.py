@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.moderation.conftest import OTHER_KERNELS, PINNABLE
 from townhall.moderation.toxicity import (
     DEFAULT_HOLD_THRESHOLD,
     DEFAULT_NUDGE_THRESHOLD,
@@ -576,11 +577,6 @@ def test_heldout_auc_does_not_drop(model: ToxicityModel, monkeypatch: pytest.Mon
         assert split in measured
 
 
-PINNABLE = pytest.mark.skipif(
-    not kernels.can_pin(), reason=f"the pinned kernels need {kernels.REQUIREMENTS}"
-)
-
-
 @pytest.mark.slow
 @PINNABLE
 def test_training_reproduces_the_shipped_file(tmp_path: Path) -> None:
@@ -601,16 +597,6 @@ def test_training_reproduces_the_shipped_file(tmp_path: Path) -> None:
     }
     changed = sorted(k for k in shipped.meta if shipped.meta[k] != trained.meta.get(k))
     pytest.fail(f"retrain and commit the model: meta {changed} differ, scores moved by {moved}")
-
-
-# Kernels other than the pinned ones on any x86-64 CPU: other OpenBLAS kernels, one thread and
-# numpy's baseline loops. X86_V4 and the AVX-512 groups go too: on a CPU with AVX-512 (the AMD
-# EPYC of 2026-11-27 18:00 had it) turning X86_V3 off left numpy on X86_V4.
-OTHER_KERNELS = {
-    "OPENBLAS_CORETYPE": "Sandybridge",
-    "OPENBLAS_NUM_THREADS": "1",
-    "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
-}
 
 
 @PINNABLE

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from townhall.moderation.toxicity import ToxicityModel
+from tests.moderation.conftest import OTHER_KERNELS, PINNABLE
+from townhall.moderation.toxicity import ToxicityModel, kernels
 from townhall.moderation.toxicity.features import FeatureConfig
 from townhall.moderation.toxicity.training import Hyper, evaluate, train
 
@@ -94,20 +95,17 @@ def test_loading_rejects_other_files(tmp_path: Path) -> None:
         ToxicityModel.load(bogus)
 
 
+@PINNABLE
 def test_townhall_moderation_train_trains_on_the_pinned_kernels(
     data_dir: Path, tmp_path: Path
 ) -> None:
     """``townhall moderation train`` runs the fit in a child process that starts with numpy's and
     OpenBLAS's kernels pinned (numpy reads them only when it loads), even when the environment
     asks for others, and reports what it wrote."""
-    from townhall.moderation.toxicity import kernels
-
-    if not kernels.can_pin():
-        pytest.skip(f"the pinned kernels need {kernels.REQUIREMENTS}")
     out = tmp_path / "cli.npz"
     command = "from townhall.cli import main; main()"
     args = ["moderation", "train", "--data", str(data_dir), "--out", str(out)]
-    environ = {**os.environ, "OPENBLAS_CORETYPE": "Sandybridge", "OPENBLAS_NUM_THREADS": "1"}
+    environ = {**os.environ, **OTHER_KERNELS}
     environ["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     done = subprocess.run(
         [sys.executable, "-c", command, *args], env=environ, capture_output=True, text=True
