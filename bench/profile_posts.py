@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import json
 import random
@@ -37,6 +38,7 @@ from profile_reads import Call, headers_for
 
 from townhall.app import create_app
 from townhall.domain import comments as comment_domain
+from townhall.domain.errors import NudgeRequired
 from townhall.domain.identity import Reader
 from townhall.moderation import pipeline
 from townhall.settings import load_settings
@@ -194,11 +196,8 @@ async def run(app: Any, args: argparse.Namespace) -> None:
     if prof:
         prof.enable()
     for new, reader in news:
-        try:
+        with contextlib.suppress(NudgeRequired):  # a nudge (409) is an answer, not a failure
             comment_domain.submit_comment(services, new, reader)
-        except Exception as exc:  # a nudge (409) is an answer, not a failure
-            if type(exc).__name__ != "NudgeRequired":
-                raise
     if prof:
         prof.disable()
         prof.dump_stats(args.profile)
