@@ -10,7 +10,9 @@ of this project's CI machines gave held-out scores up to 0.55 apart and threshol
 
 So training runs in a process that starts with the choices fixed to what both CPUs have: numpy's
 X86_V3 (AVX2 + FMA) loops, OpenBLAS's Haswell kernels, two OpenBLAS threads. The child reads back
-what numpy and OpenBLAS actually chose and reports it (``describe``). A CPU without AVX2 and FMA,
+what numpy and OpenBLAS actually chose and reports it (``describe``). Pinned, a Zen 3 EPYC, a
+Zen 4 EPYC and a Cascade Lake Xeon (both with AVX-512) wrote the shipped file byte for byte
+(docs/model-card.md). A CPU without AVX2 and FMA,
 a single core, numpy before 2.4 (other feature names) or another architecture trains with its
 own kernels: the model is as good, its bytes differ from the shipped file.
 """
