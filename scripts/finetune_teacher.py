@@ -49,12 +49,14 @@ from townhall.moderation.toxicity.training import (  # noqa: E402
 def sampling_weights(sources: list[Corpus], seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Each training row's sampling weight as ``train`` weighs it in the loss (0 for the
     validation rows), and the validation mask over all rows."""
-    held = np.concatenate([validation_mask(c.texts, seed) for c in sources])
-    fit_parts = [c.subset(~validation_mask(c.texts, seed)) for c in sources]
-    raws = _featurize([t for c in fit_parts for t in c.texts], Hyper().features)
+    masks = [validation_mask(c.texts, seed) for c in sources]
+    held = np.concatenate(masks)
+    fit_parts = [c.subset(~mask) for c, mask in zip(sources, masks, strict=True)]
+    hyper = Hyper()
+    raws = _featurize([t for c in fit_parts for t in c.texts], hyper.features)
     addressed = np.array([r.lexicon[_ADDRESSES_READER] > 0 for r in raws], dtype=np.bool_)
     weights = np.zeros(len(held))
-    weights[~held] = _sample_weights(fit_parts, addressed, Hyper().addressed_toxic_weight)
+    weights[~held] = _sample_weights(fit_parts, addressed, hyper.addressed_toxic_weight)
     return weights, held
 
 
@@ -90,6 +92,12 @@ def main() -> None:
     tokenizer = AutoTokenizer.from_pretrained(str(MODEL_DIR))
     model = Classifier()
 
+    def forward(batch: list[str]) -> Any:
+        enc = tokenizer(
+            batch, padding=True, truncation=True, max_length=args.max_tokens, return_tensors="pt"
+        )
+        return model(enc["input_ids"], enc["attention_mask"])
+
     def logits(texts: list[str]) -> np.ndarray:
         model.eval()
         out = np.empty(len(texts))
@@ -97,11 +105,7 @@ def main() -> None:
         with torch.inference_mode():
             for i in range(0, len(texts), 128):
                 idx = order[i : i + 128]
-                enc = tokenizer(
-                    [texts[j] for j in idx], padding=True, truncation=True,
-                    max_length=args.max_tokens, return_tensors="pt",
-                )  # fmt: skip
-                out[idx] = model(enc["input_ids"], enc["attention_mask"]).numpy()
+                out[idx] = forward([texts[j] for j in idx]).numpy()
         return out
 
     sources = training_sources(args.data)
@@ -122,13 +126,9 @@ def main() -> None:
     for step in range(1, args.steps + 1):
         model.train()
         idx = rng.choice(len(texts), size=args.batch, p=probability)
-        enc = tokenizer(
-            [texts[i] for i in idx], padding=True, truncation=True,
-            max_length=args.max_tokens, return_tensors="pt",
-        )  # fmt: skip
         target = torch.tensor(labels[idx], dtype=torch.float32)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(
-            model(enc["input_ids"], enc["attention_mask"]), target
+            forward([texts[i] for i in idx]), target
         )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
