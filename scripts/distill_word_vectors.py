@@ -12,7 +12,8 @@ Method (Model2Vec-style static distillation): every word of the vocabulary is pa
 all-MiniLM-L6-v2 (Apache-2.0) *on its own*, mean-pooled and L2-normalised; the 384-dimensional
 vectors are centred and projected on their first 64 principal components, then stored as int8
 with one scale per component. The vocabulary is the 30,000 most frequent normalised words of
-the training files (by document frequency, ties by spelling), every listed lexicon word and the
+the labelled training files (by document frequency, ties by spelling; teacher-labelled posts are
+left out, as they were when the table was made), every listed lexicon word and the
 transformer's own whole-word vocabulary, so that a word the training data never saw still has a
 vector. Nothing from the evaluation-only data is read.
 """
@@ -46,7 +47,10 @@ def vocabulary(train_dir: Path, transformer_vocab: list[str]) -> list[str]:
     df: collections.Counter[str] = collections.Counter()
     for path in sorted(train_dir.glob("*.csv")):
         with path.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
+            reader = csv.DictReader(handle)
+            if "target" in (reader.fieldnames or ()):
+                continue  # teacher-labelled posts: the table was made from labelled rows only
+            for row in reader:
                 df.update({t.text for t in tokenize(row["text"])})
     ranked = sorted(df.items(), key=lambda kv: (-kv[1], kv[0]))
     words = {w for w, _ in ranked[:TOP_WORDS]}

@@ -12,6 +12,7 @@ import pytest
 
 from tests.moderation.conftest import OTHER_KERNELS, PINNABLE
 from townhall.moderation.toxicity import ToxicityModel, kernels
+from townhall.moderation.toxicity.datasets import posts_containing
 from townhall.moderation.toxicity.features import FeatureConfig
 from townhall.moderation.toxicity.training import Hyper, evaluate, train
 
@@ -86,6 +87,45 @@ def test_trained_model_separates_and_evaluates(data_dir: Path, tmp_path: Path) -
     assert split.roc_auc > 0.9
     assert "tiny_test" in evaluation.format()
     assert evaluation.as_dict()["splits"][0]["rows"] == 16
+
+
+def _write_taught(path: Path, rows: list[tuple[str, float]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label", "target"])
+        writer.writerows((text, int(p >= 0.5), p) for text, p in rows)
+
+
+def test_a_teacher_labelled_source_is_fitted_toward_the_teachers_probabilities(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """The same labels, different teacher probabilities: the fit follows the probabilities.
+    Every row of such a source is fitted; none is held out to set thresholds, which come from
+    labelled rows only."""
+    posts = [f"the parking meters downtown are broken again {i}" for i in range(12)]
+    taught = data_dir / "train" / "civil_posts_teacher.csv"
+    scores = []
+    for probability in (0.95, 0.55):
+        _write_taught(taught, [(t, probability) for t in posts])
+        report = train(data_dir, tmp_path / f"{probability}.npz", hyper=SMALL)
+        assert report.rows["civil_posts_teacher"] == len(posts)
+        assert "civil_posts_teacher" not in report.validation_auc
+        assert "civil_train" in report.validation_auc
+        row = next(line for line in report.format().splitlines() if "civil_posts" in line)
+        assert row.split() == ["civil_posts_teacher", "12", "-"]
+        model = ToxicityModel.load(tmp_path / f"{probability}.npz")
+        scores.append(model.score("the parking meters downtown are broken again"))
+    assert scores[0] > scores[1] + 0.05
+
+
+def test_a_post_that_holds_a_test_sentence_is_found() -> None:
+    sentences = ["stop smoking dope and examine your racism dude .", "you are wrong ."]
+    posts = [
+        "Honestly? Stop smoking dope, and examine your racism, dude!",
+        "You are wrong. But you know that.",  # a test sentence under five words: too common
+        "Stop smoking, then examine your budget.",
+    ]
+    assert posts_containing(posts, sentences) == {0}
 
 
 def test_loading_rejects_other_files(tmp_path: Path) -> None:

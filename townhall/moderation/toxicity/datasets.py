@@ -3,6 +3,8 @@
 Layout of the data directory (``data/toxicity/`` in the repository)::
 
     train/<source>.csv   text,label   what the shipped model is trained on (licence-clean)
+    train/<source>.csv   text,label,target   the same, labelled by a teacher model: ``target`` is
+                         its probability (what the row is fitted toward), ``label`` its 0.5 cut
     test/<split>.csv     text,label   held-out splits for ``evaluate`` (never trained on)
 
 Evaluation-only corpora whose licence forbids redistribution (the Impermium news-comment insults,
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +37,9 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "jigsaw_train": 0.5,
     "davidson_train": 0.2,
     "townhall_policy": 1.0,
+    # unlabelled Civil Comments posts, targets from the fine-tuned teacher
+    # (scripts/finetune_teacher.py); chosen on the development set, see docs/model-card.md
+    "civil_posts_teacher": 0.5,
 }
 # How much more a toxic row *addressed to someone* ("you …", "your …") counts than other toxic
 # rows of its source. The site's first concern is commenters insulting each other (issue 4);
@@ -47,27 +53,46 @@ EVAL_ONLY_SPLITS: tuple[str, ...] = ("insults_test",)
 
 @dataclass(frozen=True)
 class Corpus:
+    """Texts with labels; a teacher-labelled corpus also carries the teacher's probabilities
+    (``targets``), which training fits instead of the labels and never validates on."""
+
     name: str
     texts: list[str]
     labels: npt.NDArray[np.int64]
+    targets: npt.NDArray[np.float64] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
 
+    @property
+    def teacher_labelled(self) -> bool:
+        return self.targets is not None
+
     def subset(self, mask: npt.NDArray[np.bool_]) -> Corpus:
         idx = np.flatnonzero(mask)
-        return Corpus(self.name, [self.texts[i] for i in idx], self.labels[idx])
+        targets = None if self.targets is None else self.targets[idx]
+        return Corpus(self.name, [self.texts[i] for i in idx], self.labels[idx], targets)
 
 
 def read_csv(path: Path) -> Corpus:
-    """A ``text,label`` CSV (label 0/1)."""
+    """A ``text,label`` CSV (label 0/1), with a ``target`` column (0..1) if teacher-labelled."""
     texts: list[str] = []
     labels: list[int] = []
+    targets: list[float] = []
     with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
+        reader = csv.DictReader(handle)
+        soft = "target" in (reader.fieldnames or ())
+        for row in reader:
             texts.append(row["text"])
             labels.append(int(row["label"]))
-    return Corpus(path.stem, texts, np.asarray(labels, dtype=np.int64))
+            if soft:
+                targets.append(float(row["target"]))
+    return Corpus(
+        path.stem,
+        texts,
+        np.asarray(labels, dtype=np.int64),
+        np.asarray(targets, dtype=np.float64) if soft else None,
+    )
 
 
 def training_sources(data_dir: Path) -> list[Corpus]:
@@ -104,3 +129,30 @@ def validation_mask(texts: list[str], seed: int, fraction: float = 0.1) -> npt.N
     return np.array(
         [zlib.crc32(salt + t.encode("utf-8")) % 1000 < cut for t in texts], dtype=np.bool_
     )
+
+
+def _words(text: str) -> list[str]:
+    """Letters-only lowercase words, so that a post and the split's normalised sentences (case
+    folded, punctuation spaced out, numbers as DIGIT, masks removed) compare."""
+    folded = re.sub(r"[-*'\u2019]", "", text.lower())
+    return [w for w in re.findall(r"[a-z]+", folded) if w != "digit"]
+
+
+def posts_containing(posts: list[str], sentences: list[str], min_words: int = 5) -> set[int]:
+    """Indexes of the ``posts`` that contain one of the ``sentences`` (of at least ``min_words``
+    words): whole Civil Comments posts may be where a held-out test sentence was cut from, and
+    such a post must not be trained on."""
+    starts: dict[tuple[str, ...], list[str]] = {}
+    for sentence in sentences:
+        words = _words(sentence)
+        if len(words) >= min_words:
+            starts.setdefault(tuple(words[:min_words]), []).append(" ".join(words))
+    found = set()
+    for i, post in enumerate(posts):
+        words = _words(post)
+        padded = f" {' '.join(words)} "
+        for k in range(len(words) - min_words + 1):
+            if any(f" {s} " in padded for s in starts.get(tuple(words[k : k + min_words]), ())):
+                found.add(i)
+                break
+    return found

@@ -96,8 +96,9 @@ class TrainReport:
             f"{'source':<22}{'train rows':>12}{'val AUC':>10}",
         ]
         for name, rows in self.rows.items():
-            auc = self.validation_auc.get(name, math.nan)
-            lines.append(f"{name:<22}{rows:>12}{auc:>10.4f}")
+            auc = self.validation_auc.get(name)
+            shown = "-" if auc is None else f"{auc:.4f}"  # a teacher-labelled source has none
+            lines.append(f"{name:<22}{rows:>12}{shown:>10}")
         return "\n".join(lines)
 
 
@@ -213,6 +214,11 @@ def _design(raws: Sequence[_Raw], idf: FloatArray, config: FeatureConfig) -> CSR
     )
 
 
+def _addressed(raws: Sequence[_Raw]) -> npt.NDArray[np.bool_]:
+    """Rows addressed to someone ("you …", "your …"): the lexicon's second-person feature."""
+    return np.array([r.lexicon[_ADDRESSES_READER] > 0 for r in raws], dtype=np.bool_)
+
+
 def _sample_weights(
     corpora: Sequence[Corpus], addressed: npt.NDArray[np.bool_], addressed_toxic_weight: float
 ) -> FloatArray:
@@ -228,6 +234,21 @@ def _sample_weights(
     weights = np.concatenate(parts)
     y_all = np.concatenate([c.labels for c in corpora])
     return np.where(addressed & (y_all == 1), weights * addressed_toxic_weight, weights)
+
+
+def loss_weights(corpora: Sequence[Corpus], hyper: Hyper) -> FloatArray:
+    """Each row's weight in the training loss, as ``fit`` weighs it (for the teacher script,
+    which samples training rows in the same proportions)."""
+    raws = _featurize([t for c in corpora for t in c.texts], hyper.features)
+    return _sample_weights(corpora, _addressed(raws), hyper.addressed_toxic_weight)
+
+
+def validation_split(corpus: Corpus, seed: int) -> npt.NDArray[np.bool_]:
+    """The rows of ``corpus`` held out to choose thresholds: none of a teacher-labelled corpus,
+    whose targets are a model's guesses, not labels."""
+    if corpus.teacher_labelled:
+        return np.zeros(len(corpus), dtype=np.bool_)
+    return validation_mask(corpus.texts, seed)
 
 
 # -- train / evaluate ------------------------------------------------------------------------
@@ -262,14 +283,17 @@ def fit(corpora: Sequence[Corpus], hyper: Hyper, vectors: WordVectors, *, seed: 
             for label, r in zip(labels, raws, strict=True)
         ]
     )
+    # a teacher-labelled source is fitted toward the teacher's probabilities
+    taught = np.concatenate([np.full(len(c), c.teacher_labelled) for c in corpora])
+    if taught.any():
+        y[taught] = np.concatenate([c.targets for c in corpora if c.targets is not None])
     idf = _idf(raws, config, hyper.min_df)
     x = _design(raws, idf, config)
     inputs = _network_inputs(raws, vectors, config)
     l2 = np.full(x.n_cols, hyper.l2)
     l2[config.word_size + config.char_size : config.n_features] = hyper.l2_lexicon
     l2[-1] = 0.0  # bias
-    addressed = np.array([r.lexicon[_ADDRESSES_READER] > 0 for r in raws], dtype=np.bool_)
-    weights = _sample_weights(corpora, addressed, hyper.addressed_toxic_weight)
+    weights = _sample_weights(corpora, _addressed(raws), hyper.addressed_toxic_weight)
     objective = joint_objective(x, inputs, y, weights, l2, hyper.hidden, hyper.l2_network)
     # the regression starts at zero, the network at small random weights (a fixed seed)
     rng = np.random.default_rng(seed)
@@ -294,7 +318,11 @@ def fit(corpora: Sequence[Corpus], hyper: Hyper, vectors: WordVectors, *, seed: 
         "converged": result.converged,
         "loss": result.loss,
         "nnz": len(x.data),
-        "mild_rows": sum(1 for r, label in zip(raws, labels, strict=True) if label and r.mild),
+        "mild_rows": sum(
+            1
+            for r, label, t in zip(raws, labels, taught, strict=True)
+            if label and r.mild and not t
+        ),
     }
     weights16 = w[:-1].astype(np.float16).astype(np.float64)
     return Fitted(idf, weights16, float(w[-1]), network, info)
@@ -310,7 +338,7 @@ def train(
     fit_parts: list[Corpus] = []
     val_parts: list[Corpus] = []
     for corpus in sources:
-        held = validation_mask(corpus.texts, seed)
+        held = validation_split(corpus, seed)
         fit_parts.append(corpus.subset(~held))
         val_parts.append(corpus.subset(held))
     vectors = WordVectors.load()
