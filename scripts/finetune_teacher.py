@@ -151,6 +151,12 @@ def main() -> None:
     names = np.array([c.name for c in sources for _ in c.texts])
     weights, held = sampling_weights(sources, args.seed)
     print(f"{len(texts)} rows, {int((~held).sum())} to fit", flush=True)
+    if args.label is not None:  # chosen before the hour of training, so a bad path fails at once
+        posts = read_posts(args.label)
+        held_out = [read_csv(f) for f in args.held_out] or list(test_splits(args.data))
+        held_out += [read_csv(f) for f in args.dev]
+        overlap = posts_containing(posts, [t for c in held_out for t in c.texts])
+        kept = list(dict.fromkeys(p for i, p in enumerate(posts) if i not in overlap))
 
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, int(0.06 * args.steps))
@@ -175,19 +181,15 @@ def main() -> None:
         if step % 100 == 0:
             print(f"step {step}: loss {loss.item():.3f}, {time.time() - began:.0f} s", flush=True)
 
+    every = logits(texts) if args.out is not None else None
     for name in sorted(set(names)):
         rows = np.flatnonzero(held & (names == name))
-        scored = logits([texts[i] for i in rows])
+        scored = logits([texts[i] for i in rows]) if every is None else every[rows]
         print(f"validation {name}: {roc_auc(labels[rows], scored):.4f}", flush=True)
     for path in args.dev:
         dev = read_csv(path)
         print(f"{path.stem}: {roc_auc(dev.labels, logits(dev.texts)):.4f}", flush=True)
     if args.label is not None:
-        posts = read_posts(args.label)
-        held_out = [read_csv(f) for f in args.held_out] or list(test_splits(args.data))
-        held_out += [read_csv(f) for f in args.dev]
-        overlap = posts_containing(posts, [t for c in held_out for t in c.texts])
-        kept = list(dict.fromkeys(p for i, p in enumerate(posts) if i not in overlap))
         probability = 1.0 / (1.0 + np.exp(-logits(kept)))
         write_teacher_labels(args.label_out, kept, probability)
         print(
@@ -197,8 +199,7 @@ def main() -> None:
             f"{(probability >= 0.5).mean():.0%} at or above 0.5",
             flush=True,
         )
-    if args.out is not None:
-        every = logits(texts)
+    if every is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         np.save(args.out, every.astype(np.float32))
         print(f"wrote {args.out} ({len(every)} logits, {time.time() - began:.0f} s)")
