@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import csv
 import sys
 from pathlib import Path
 
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from townhall.moderation.toxicity import lexicon as lx  # noqa: E402
+from townhall.moderation.toxicity.datasets import read_csv  # noqa: E402
 from townhall.moderation.toxicity.normalize import tokenize  # noqa: E402
 from townhall.moderation.toxicity.word_vectors import DIMENSIONS, write_table  # noqa: E402
 
@@ -46,12 +46,11 @@ LIST_NAMES = (
 def vocabulary(train_dir: Path, transformer_vocab: list[str]) -> list[str]:
     df: collections.Counter[str] = collections.Counter()
     for path in sorted(train_dir.glob("*.csv")):
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if "target" in (reader.fieldnames or ()):
-                continue  # teacher-labelled posts: the table was made from labelled rows only
-            for row in reader:
-                df.update({t.text for t in tokenize(row["text"])})
+        corpus = read_csv(path)
+        if corpus.teacher_labelled:
+            continue  # the table was made from labelled rows only
+        for text in corpus.texts:
+            df.update({t.text for t in tokenize(text)})
     ranked = sorted(df.items(), key=lambda kv: (-kv[1], kv[0]))
     words = {w for w, _ in ranked[:TOP_WORDS]}
     for name in LIST_NAMES:
