@@ -389,6 +389,14 @@ SLANG_INSULT_PROBES = [
     "You thicko, the bridge was built in 1890.",
     "Shut it, you knobhead.",
 ]
+# every probe above: written to test the model, and kept out of all the data it learns from
+ALL_PROBES = (
+    PUTDOWN_WORD_PROBES
+    + COMPLIMENT_PROBES
+    + IDENTITY_PROBES
+    + GROUP_CONTEMPT_PROBES
+    + SLANG_INSULT_PROBES
+)
 
 
 @pytest.mark.parametrize("text", SHORT_INSULTS)
@@ -456,9 +464,7 @@ def test_the_probes_are_not_in_the_policy_data() -> None:
         for name in ("train/townhall_policy.csv", "test/townhall_policy_test.csv")
         for text in read_csv(DATA / name).texts
     }
-    probes = PUTDOWN_WORD_PROBES + COMPLIMENT_PROBES + IDENTITY_PROBES + GROUP_CONTEMPT_PROBES
-    probes += SLANG_INSULT_PROBES
-    assert not [t for t in probes if t.lower() in written]
+    assert not [t for t in ALL_PROBES if t.lower() in written]
 
 
 def test_no_teacher_labelled_post_holds_a_held_out_text_or_a_probe(
@@ -475,9 +481,7 @@ def test_no_teacher_labelled_post_holds_a_held_out_text_or_a_probe(
     held_out = [t for split in held_out_splits(DATA) for t in split.texts]
     if (SHARED_SPLITS / "insults_train.csv").exists():  # the development split
         held_out += read_csv(SHARED_SPLITS / "insults_train.csv").texts
-    probes = PUTDOWN_WORD_PROBES + COMPLIMENT_PROBES + IDENTITY_PROBES + GROUP_CONTEMPT_PROBES
-    probes += SLANG_INSULT_PROBES
-    assert not posts_containing(taught.texts, held_out + probes)
+    assert not posts_containing(taught.texts, held_out + ALL_PROBES)
 
 
 def test_the_fast_score_reads_the_same_features_as_training(model: ToxicityModel) -> None:

@@ -6,6 +6,7 @@ import csv
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -38,11 +39,13 @@ CIVIL = [
 ]
 
 
-def _write(path: Path, rows: list[tuple[str, int]]) -> None:
+def _write(
+    path: Path, rows: Sequence[tuple[object, ...]], header: tuple[str, ...] = ("text", "label")
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
+        writer.writerow(header)
         writer.writerows(rows)
 
 
@@ -89,13 +92,6 @@ def test_trained_model_separates_and_evaluates(data_dir: Path, tmp_path: Path) -
     assert evaluation.as_dict()["splits"][0]["rows"] == 16
 
 
-def _write_taught(path: Path, rows: list[tuple[str, float]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label", "target"])
-        writer.writerows((text, int(p >= 0.5), p) for text, p in rows)
-
-
 def test_a_teacher_labelled_source_is_fitted_toward_the_teachers_probabilities(
     data_dir: Path, tmp_path: Path
 ) -> None:
@@ -106,7 +102,8 @@ def test_a_teacher_labelled_source_is_fitted_toward_the_teachers_probabilities(
     taught = data_dir / "train" / "civil_posts_teacher.csv"
     scores = []
     for probability in (0.95, 0.55):
-        _write_taught(taught, [(t, probability) for t in posts])
+        rows = [(t, int(probability >= 0.5), probability) for t in posts]
+        _write(taught, rows, header=("text", "label", "target"))
         report = train(data_dir, tmp_path / f"{probability}.npz", hyper=SMALL)
         assert report.rows["civil_posts_teacher"] == len(posts)
         assert "civil_posts_teacher" not in report.validation_auc
